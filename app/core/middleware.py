@@ -1,0 +1,99 @@
+"""Pure ASGI middleware: body size limits and security headers."""
+
+import json
+
+from app.core.config import get_settings
+from app.core.errors import problem_body
+from app.core.htmx import VARY
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'; "
+    "object-src 'none'"
+)
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class LimitBodyMiddleware:
+    """Refuses bodies over the limit with 413 before the app reads them (by Content-Length),
+    and stops a chunked body that grows past it."""
+
+    def __init__(self, app):  # noqa: ANN001
+        self.app = app
+
+    async def __call__(self, scope, receive, send):  # noqa: ANN001
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        settings = get_settings()
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        ctype = headers.get("content-type", "")
+        limit = settings.max_upload_bytes + 64 * 1024 if ctype.startswith("multipart/") else settings.max_json_bytes
+        declared = headers.get("content-length")
+        if declared is not None:
+            try:
+                too_big = int(declared) > limit
+            except ValueError:
+                too_big = False
+            if too_big:
+                return await _send_413(send, limit)
+        received = 0
+
+        async def limited_receive():
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge()
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except BodyTooLarge:
+            await _send_413(send, limit)
+
+
+async def _send_413(send, limit: int) -> None:  # noqa: ANN001
+    mb = limit // (1024 * 1024)
+    body = json.dumps(
+        problem_body(413, "payload_too_large", "内容过大", f"请求体过大：文件不得超过 20 MB，JSON 请求体不得超过 1 MB（本次上限约 {mb} MB）。"),
+        ensure_ascii=False,
+    ).encode()
+    await send({"type": "http.response.start", "status": 413, "headers": [
+        (b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode()), (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": body})
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, app):  # noqa: ANN001
+        self.app = app
+
+    async def __call__(self, scope, receive, send):  # noqa: ANN001
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {k.lower() for k, _ in headers}
+                extra = {
+                    b"content-security-policy": CSP.encode(),
+                    b"x-content-type-options": b"nosniff",
+                    b"x-frame-options": b"DENY",
+                    b"referrer-policy": b"same-origin",
+                    b"vary": VARY.encode(),
+                }
+                if scope["path"].startswith("/api/") or scope["path"] not in ("/healthz", "/readyz"):
+                    extra[b"cache-control"] = b"no-store"
+                if scope["path"].startswith("/static/"):
+                    extra[b"cache-control"] = b"public, max-age=3600"
+                for k, v in extra.items():
+                    if k not in present:
+                        headers.append((k, v))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

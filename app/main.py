@@ -1,0 +1,50 @@
+"""create_app(): routers, static files, error handlers, middleware."""
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from app.core.errors import install_error_handlers
+from app.core.middleware import LimitBodyMiddleware, SecurityHeadersMiddleware
+
+STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
+
+DESCRIPTION = """
+小升规奖补资金管理与绩效评价系统 API v1。区县申报系统通过 Bearer 令牌提交申报；官员使用会话 Cookie（不安全方法需附
+`X-CSRF-Token`）。错误均为 RFC 9457 `application/problem+json`，`detail` 为中文。金额为以元为单位、两位小数的字符串。
+"""
+
+
+def create_app() -> FastAPI:
+    from app.applications.router import router as applications_router
+    from app.audit.router import router as audit_router
+    from app.districts.router import router as districts_router
+    from app.documents.router import router as documents_router
+    from app.health import router as health_router
+    from app.pages.router import router as pages_router
+    from app.programs.router import router as programs_router
+    from app.roster.router import router as roster_router
+    from app.users.router import router as users_router
+
+    app = FastAPI(title="ScaleUp 小升规奖补资金管理与绩效评价系统", version="1.0.0", description=DESCRIPTION)
+    install_error_handlers(app)
+    app.add_middleware(LimitBodyMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
+    for router in (
+        health_router,
+        districts_router,
+        programs_router,
+        roster_router,
+        applications_router,
+        documents_router,
+        audit_router,
+        users_router,
+        pages_router,
+    ):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app
+
+
+app = create_app()
