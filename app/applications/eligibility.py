@@ -1,0 +1,187 @@
+"""The eight eligibility rules of spec/domain.md. Each gives pass / fail / warn with a Chinese
+message; results are stored per application and recomputed when the roster or the
+documents change."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from app.applications.lifecycle import LIVE_STATUSES
+from app.applications.models import Application, EligibilityCheck
+from app.core.db import utcnow
+from app.core.money import fen_to_wan
+from app.documents.models import Document
+from app.enterprises.models import Enterprise
+from app.enterprises.uscc import uscc_problem
+from app.funds.models import Payment
+from app.programs.models import Program, ProgramDistrict
+from app.roster.models import RosterEntry
+
+RULES = [
+    "uscc_valid",
+    "district_in_city",
+    "industrial",
+    "revenue_threshold",
+    "first_time_above_scale",
+    "documents_complete",
+    "not_awarded_before",
+    "no_duplicate",
+]
+RULE_NAMES_ZH = {
+    "uscc_valid": "统一社会信用代码有效",
+    "district_in_city": "属于项目所辖区县",
+    "industrial": "属于工业行业",
+    "revenue_threshold": "主营业务收入达标",
+    "first_time_above_scale": "首次纳入规上名录",
+    "documents_complete": "申报材料齐全",
+    "not_awarded_before": "未曾获得奖补",
+    "no_duplicate": "无重复申报",
+}
+REQUIRED_DOCUMENTS = {"application_report": "申请报告", "business_license": "营业执照副本", "financial_statement": "财务报表"}
+
+
+@dataclass
+class Outcome:
+    rule: str
+    outcome: str
+    message: str
+
+
+def _industrial(code: str) -> bool:
+    return len(code) >= 2 and code[:2].isdigit() and 6 <= int(code[:2]) <= 46
+
+
+def evaluate(session: Session, application: Application) -> list[Outcome]:
+    program = session.get(Program, application.program_id)
+    enterprise = session.get(Enterprise, application.enterprise_id)
+    roster = {
+        r.year: r
+        for r in session.exec(select(RosterEntry).where(RosterEntry.uscc == enterprise.uscc)).all()
+    }
+    cohort_row = roster.get(program.cohort_year)
+    out: list[Outcome] = []
+
+    problem = uscc_problem(enterprise.uscc)
+    out.append(Outcome("uscc_valid", "fail" if problem else "pass", problem or "统一社会信用代码校验通过（GB 32100-2015）"))
+
+    districts = set(session.exec(select(ProgramDistrict.district_code).where(ProgramDistrict.program_id == program.id)).all())
+    if enterprise.district_code in districts:
+        out.append(Outcome("district_in_city", "pass", "企业注册地属于本项目所辖区县"))
+    else:
+        out.append(Outcome("district_in_city", "fail", f"企业所在区县 {enterprise.district_code} 不在本项目范围内"))
+
+    industry = cohort_row.industry_code if cohort_row else enterprise.industry_code
+    source = "统计名录" if cohort_row else "申报"
+    if _industrial(industry):
+        out.append(Outcome("industrial", "pass", f"{source}行业代码 {industry} 属于工业（GB/T 4754 门类 B、C、D）"))
+    else:
+        out.append(Outcome("industrial", "fail", f"{source}行业代码 {industry} 不属于工业（须为 06–46 大类）"))
+
+    threshold = program.revenue_threshold_fen
+    if cohort_row:
+        ok = cohort_row.main_revenue_fen >= threshold
+        out.append(Outcome(
+            "revenue_threshold", "pass" if ok else "fail",
+            f"统计名录 {program.cohort_year} 年主营业务收入 {fen_to_wan(cohort_row.main_revenue_fen)} 万元"
+            f"{'达到' if ok else '低于'}门槛 {fen_to_wan(threshold)} 万元",
+        ))
+    else:
+        ok = application.declared_revenue_fen >= threshold
+        out.append(Outcome(
+            "revenue_threshold", "warn" if ok else "fail",
+            f"统计名录中无该企业 {program.cohort_year} 年数据，按申报收入 {fen_to_wan(application.declared_revenue_fen)} 万元"
+            f"{'达到' if ok else '低于'}门槛 {fen_to_wan(threshold)} 万元，请核实",
+        ))
+
+    roster_loaded = session.exec(
+        select(func.count()).select_from(RosterEntry).where(RosterEntry.year == program.cohort_year)
+    ).one() > 0
+    earlier = sorted(y for y in roster if y < program.cohort_year)
+    if not roster_loaded and not roster:
+        out.append(Outcome("first_time_above_scale", "warn", f"尚未导入 {program.cohort_year} 年统计名录，无法核验首次升规"))
+    elif earlier:
+        out.append(Outcome("first_time_above_scale", "fail", f"企业已在 {earlier[0]} 年规上名录中，不属于首次升规"))
+    elif cohort_row is None:
+        out.append(Outcome("first_time_above_scale", "fail", f"企业不在 {program.cohort_year} 年规上工业企业名录中"))
+    elif not cohort_row.first_included.startswith(str(program.cohort_year)):
+        out.append(Outcome("first_time_above_scale", "fail", f"入库年月 {cohort_row.first_included} 不在 {program.cohort_year} 年"))
+    else:
+        out.append(Outcome("first_time_above_scale", "pass", f"{cohort_row.first_included} 首次纳入规上名录"))
+
+    kinds = set(session.exec(select(Document.kind).where(Document.application_id == application.id)).all())
+    missing = [name for kind, name in REQUIRED_DOCUMENTS.items() if kind not in kinds]
+    if missing:
+        out.append(Outcome("documents_complete", "warn", f"尚缺材料：{'、'.join(missing)}"))
+    else:
+        out.append(Outcome("documents_complete", "pass", "申请报告、营业执照副本、财务报表均已上传"))
+
+    earlier_paid = session.exec(
+        select(Program.code)
+        .join(Application, col(Application.program_id) == Program.id)
+        .join(Payment, col(Payment.application_id) == Application.id)
+        .where(Application.enterprise_id == enterprise.id, Application.program_id != program.id, Payment.status == "paid")
+        .limit(1)
+    ).first()
+    if earlier_paid:
+        out.append(Outcome("not_awarded_before", "fail", f"该企业已在项目 {earlier_paid} 中获得奖补（一次性奖励）"))
+    else:
+        out.append(Outcome("not_awarded_before", "pass", "此前未获得“小升规”奖补"))
+
+    others = session.exec(
+        select(func.count()).select_from(Application).where(
+            Application.program_id == program.id,
+            Application.enterprise_id == enterprise.id,
+            Application.id != application.id,
+            col(Application.status).in_(sorted(LIVE_STATUSES)),
+        )
+    ).one()
+    if others:
+        out.append(Outcome("no_duplicate", "fail", "该企业在本项目中另有有效申报"))
+    else:
+        out.append(Outcome("no_duplicate", "pass", "本项目中无该企业的其他有效申报"))
+    return out
+
+
+def recompute(session: Session, application: Application) -> list[EligibilityCheck]:
+    """Evaluate every rule and store the results (replacing the previous ones)."""
+    now = utcnow()
+    existing = {c.rule: c for c in session.exec(select(EligibilityCheck).where(EligibilityCheck.application_id == application.id)).all()}
+    stored = []
+    for position, result in enumerate(evaluate(session, application)):
+        check = existing.get(result.rule) or EligibilityCheck(application_id=application.id, rule=result.rule, position=position)
+        check.position, check.outcome, check.message, check.checked_at = position, result.outcome, result.message, now
+        session.add(check)
+        stored.append(check)
+    session.flush()
+    return stored
+
+
+def recompute_for_usccs(session: Session, usccs: Iterable[str]) -> int:
+    """After a roster import: recompute every live application of these enterprises."""
+    usccs = list(set(usccs))
+    count = 0
+    for start in range(0, len(usccs), 500):
+        chunk = usccs[start : start + 500]
+        apps = session.exec(
+            select(Application)
+            .join(Enterprise, col(Enterprise.id) == Application.enterprise_id)
+            .where(col(Enterprise.uscc).in_(chunk), col(Application.status).in_(sorted(LIVE_STATUSES)))
+        ).all()
+        for application in apps:
+            recompute(session, application)
+            count += 1
+    return count
+
+
+def checks_for(session: Session, application_id: int) -> list[EligibilityCheck]:
+    return list(
+        session.exec(
+            select(EligibilityCheck).where(EligibilityCheck.application_id == application_id).order_by(col(EligibilityCheck.position))
+        ).all()
+    )
+
+
+def outcome_of(checks: list[EligibilityCheck], rule: str) -> str | None:
+    return next((c.outcome for c in checks if c.rule == rule), None)

@@ -1,0 +1,320 @@
+"""Application intake: submit, read, list, resubmit, withdraw. Rules live here."""
+
+import hashlib
+import json
+from datetime import date
+
+from sqlalchemy import or_
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from app.applications import eligibility
+from app.applications.lifecycle import STATUS_NAMES, parse_if_match, transition
+from app.applications.models import Application
+from app.applications.schemas import ApplicationSubmit, EnterpriseIn
+from app.audit import service as audit
+from app.core.db import iso, utcnow
+from app.core.errors import Conflict, Forbidden, Invalid, NotFound
+from app.core.money import fen_to_yuan
+from app.core.pagination import decode_cursor, encode_cursor
+from app.districts.models import District
+from app.documents.models import Document
+from app.enterprises.models import Enterprise
+from app.funds.models import Payment
+from app.programs.models import Program
+from app.reviews.models import ReviewDecision
+from app.users.auth import Principal
+from app.users.models import Role
+
+ENTERPRISE_FIELDS = (
+    "name", "district_code", "industry_code", "address", "legal_representative",
+    "contact_name", "contact_phone", "bank_name", "bank_account",
+)
+
+
+def body_sha256(body: ApplicationSubmit) -> str:
+    canonical = json.dumps(body.model_dump(mode="json"), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def mask_account(account: str) -> str:
+    digits = account.replace(" ", "").replace("-", "")
+    if not digits:
+        return ""
+    return "*" * max(len(digits) - 4, 0) + digits[-4:]
+
+
+# ---------------------------------------------------------------- reading
+
+
+def get_visible(session: Session, principal: Principal, application_id: int, *, for_update: bool = False) -> Application:
+    """The application if the caller may see it. Another district's record answers 404 so
+    that its existence does not leak."""
+    stmt = select(Application).where(Application.id == application_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    application = session.exec(stmt).first()
+    if application is None or not principal.can_see_district(application.district_code):
+        raise NotFound(f"申报不存在：{application_id}。")
+    return application
+
+
+def _program(session: Session, code: str) -> Program:
+    program = session.exec(select(Program).where(Program.code == code)).first()
+    if program is None:
+        raise NotFound(f"项目不存在：{code}。")
+    return program
+
+
+def list_page(
+    session: Session,
+    principal: Principal,
+    *,
+    program: str | None = None,
+    status: str | None = None,
+    district: str | None = None,
+    q: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> tuple[list[tuple[Application, Enterprise, str]], str | None]:
+    """Newest first, keyset on id: a deep page costs what the first one does."""
+    stmt = (
+        select(Application, Enterprise, Program.code)
+        .join(Enterprise, col(Enterprise.id) == Application.enterprise_id)
+        .join(Program, col(Program.id) == Application.program_id)
+    )
+    if principal.district_code is not None:
+        stmt = stmt.where(Application.district_code == principal.district_code)
+    if district:
+        stmt = stmt.where(Application.district_code == district)
+    if program:
+        stmt = stmt.where(Program.code == program)
+    if status:
+        if status not in STATUS_NAMES:
+            raise Invalid(f"未知状态：{status}。可选：{'、'.join(STATUS_NAMES)}。",
+                          errors=[{"loc": ["query", "status"], "msg": "未知状态", "code": "enum"}])
+        stmt = stmt.where(Application.status == status)
+    if q:
+        q = q.strip()
+        stmt = stmt.where(or_(col(Enterprise.name).contains(q), Enterprise.uscc == q.upper(), Application.external_ref == q))
+    after = decode_cursor(cursor)
+    if after:
+        if not isinstance(after[0], int):
+            raise Invalid("分页游标 cursor 无效。")
+        stmt = stmt.where(Application.id < after[0])
+    rows = list(session.exec(stmt.order_by(col(Application.id).desc()).limit(limit + 1)).all())
+    page = rows[:limit]
+    next_cursor = encode_cursor([page[-1][0].id]) if len(rows) > limit else None
+    return page, next_cursor
+
+
+def summary(application: Application, enterprise: Enterprise, program_code: str) -> dict:
+    return {
+        "id": application.id,
+        "program_code": program_code,
+        "status": application.status,
+        "status_name": STATUS_NAMES[application.status],
+        "version": application.version,
+        "external_ref": application.external_ref,
+        "district_code": application.district_code,
+        "enterprise_uscc": enterprise.uscc,
+        "enterprise_name": enterprise.name,
+        "declared_revenue": fen_to_yuan(application.declared_revenue_fen),
+        "created_at": iso(application.created_at),
+        "updated_at": iso(application.updated_at),
+    }
+
+
+def public(session: Session, application: Application, principal: Principal) -> dict:
+    """The full application as the API answers it."""
+    enterprise = session.get(Enterprise, application.enterprise_id)
+    program = session.get(Program, application.program_id)
+    district = session.get(District, enterprise.district_code)
+    full_account = principal.role == Role.finance
+    documents = session.exec(
+        select(Document).where(Document.application_id == application.id).order_by(col(Document.id))
+    ).all()
+    reviews = session.exec(
+        select(ReviewDecision).where(ReviewDecision.application_id == application.id).order_by(col(ReviewDecision.id))
+    ).all()
+    payments = session.exec(select(Payment).where(Payment.application_id == application.id).order_by(col(Payment.id))).all()
+    return {
+        "id": application.id,
+        "program_code": program.code,
+        "status": application.status,
+        "status_name": STATUS_NAMES[application.status],
+        "version": application.version,
+        "external_ref": application.external_ref,
+        "district_code": application.district_code,
+        "submission_no": application.submission_no,
+        "enterprise": {
+            "uscc": enterprise.uscc,
+            "name": enterprise.name,
+            "district_code": enterprise.district_code,
+            "district_name": district.name if district else "",
+            "industry_code": enterprise.industry_code,
+            "address": enterprise.address,
+            "legal_representative": enterprise.legal_representative,
+            "contact_name": enterprise.contact_name,
+            "contact_phone": enterprise.contact_phone,
+            "bank_name": enterprise.bank_name,
+            "bank_account": enterprise.bank_account if full_account else mask_account(enterprise.bank_account),
+        },
+        "declared_revenue": fen_to_yuan(application.declared_revenue_fen),
+        "first_above_scale_period": application.first_above_scale_period,
+        "eligibility": [
+            {"rule": c.rule, "name": eligibility.RULE_NAMES_ZH[c.rule], "outcome": c.outcome, "message": c.message}
+            for c in eligibility.checks_for(session, application.id)
+        ],
+        "documents": [
+            {"id": d.id, "kind": d.kind, "filename": d.filename, "content_type": d.content_type, "size": d.size,
+             "sha256": d.sha256, "uploaded_at": iso(d.created_at)}
+            for d in documents
+        ],
+        "reviews": [
+            {"stage": r.stage, "department": r.department, "decision": r.decision, "opinion": r.opinion,
+             "reviewer": r.reviewer, "decided_at": iso(r.decided_at), "submission_no": r.submission_no}
+            for r in reviews
+        ],
+        "payments": [
+            {"id": p.id, "level": p.level, "amount": fen_to_yuan(p.amount_fen), "voucher_no": p.voucher_no,
+             "paid_on": p.paid_on.isoformat(), "status": p.status}
+            for p in payments
+        ],
+        "history": [
+            {"at": iso(e.occurred_at), "actor": e.actor, "role": e.role, "action": e.action, "summary": e.after}
+            for e in audit.history(session, "application", application.id)
+        ],
+        "created_at": iso(application.created_at),
+        "updated_at": iso(application.updated_at),
+    }
+
+
+# ---------------------------------------------------------------- writing
+
+
+def _check_submitter(principal: Principal, enterprise: EnterpriseIn) -> None:
+    if principal.district_code is None or principal.district_code != enterprise.district_code:
+        raise Forbidden(f"只能提交本区县（{principal.district_code}）企业的申报，该企业属于 {enterprise.district_code}。")
+
+
+def _check_window(program: Program, today: date) -> None:
+    opens, closes = program.application_opens_on, program.application_closes_on
+    if (opens and today < opens) or (closes and today > closes):
+        raise Conflict(f"项目 {program.code} 的申报期为 {opens or '—'} 至 {closes or '—'}，当前不在申报期内。")
+
+
+def _upsert_enterprise(session: Session, data: EnterpriseIn) -> Enterprise:
+    if session.get(District, data.district_code) is None:
+        raise Invalid(f"区县代码不存在：{data.district_code}。",
+                      errors=[{"loc": ["body", "enterprise", "district_code"], "msg": "区县代码不存在", "code": "unknown_district"}])
+    enterprise = session.exec(select(Enterprise).where(Enterprise.uscc == data.uscc)).first()
+    if enterprise is None:
+        try:
+            with session.begin_nested():
+                enterprise = Enterprise(uscc=data.uscc, **{f: getattr(data, f) for f in ENTERPRISE_FIELDS})
+                session.add(enterprise)
+        except IntegrityError:  # created concurrently by another request
+            enterprise = session.exec(select(Enterprise).where(Enterprise.uscc == data.uscc)).one()
+        else:
+            return enterprise
+    for f in ENTERPRISE_FIELDS:
+        setattr(enterprise, f, getattr(data, f))
+    enterprise.updated_at = utcnow()
+    session.add(enterprise)
+    return enterprise
+
+
+def _by_natural_key(session: Session, district_code: str, external_ref: str) -> Application | None:
+    return session.exec(
+        select(Application).where(Application.district_code == district_code, Application.external_ref == external_ref)
+    ).first()
+
+
+def _replay_natural_key(existing: Application, digest: str) -> Application:
+    if existing.body_sha256 != digest:
+        raise Conflict(
+            f"区县申报编号 external_ref={existing.external_ref} 已用于申报 #{existing.id}，且内容不同。"
+            "重发请保持请求体完全一致；新的申报请使用新的编号。",
+            application_id=existing.id,
+        )
+    return existing
+
+
+def submit(
+    session: Session, principal: Principal, program_code: str, body: ApplicationSubmit, *, today: date | None = None
+) -> tuple[Application, bool]:
+    """Returns (application, created). Resending the same body under the same
+    (district, external_ref) returns the existing application; another body → 409."""
+    _check_submitter(principal, body.enterprise)
+    program = _program(session, program_code)
+    digest = body_sha256(body)
+    district_code = body.enterprise.district_code
+    existing = _by_natural_key(session, district_code, body.external_ref)
+    if existing is not None:
+        return _replay_natural_key(existing, digest), False
+    _check_window(program, today or date.today())
+    enterprise = _upsert_enterprise(session, body.enterprise)
+    duplicate = session.exec(
+        select(Application.id).where(Application.program_id == program.id, Application.live_enterprise_id == enterprise.id)
+    ).first()
+    if duplicate is not None:
+        raise Conflict(f"企业 {enterprise.uscc} 在项目 {program.code} 中已有有效申报 #{duplicate}（不可重复申报）。",
+                       application_id=duplicate)
+    application = Application(
+        program_id=program.id, enterprise_id=enterprise.id, live_enterprise_id=enterprise.id,
+        district_code=district_code, external_ref=body.external_ref, submitted_by=principal.name,
+        declared_revenue_fen=body.declared_revenue, first_above_scale_period=body.first_above_scale_period,
+        status="submitted", body_sha256=digest,
+    )
+    try:
+        with session.begin_nested():
+            session.add(application)
+    except IntegrityError:
+        # A concurrent request won the race on one of the unique keys: answer as if we came second.
+        session.expunge(application)
+        existing = _by_natural_key(session, district_code, body.external_ref)
+        if existing is not None:
+            return _replay_natural_key(existing, digest), False
+        raise Conflict(f"企业 {enterprise.uscc} 在项目 {program.code} 中已有有效申报（不可重复申报）。") from None
+    eligibility.recompute(session, application)
+    audit.record(
+        session, actor=principal.name, role=principal.role.value, action="application.submit",
+        entity_type="application", entity_id=application.id, after={
+            "status": application.status, "version": application.version, "program": program.code,
+            "uscc": enterprise.uscc, "external_ref": application.external_ref,
+            "declared_revenue": fen_to_yuan(application.declared_revenue_fen),
+        },
+    )
+    return application, True
+
+
+def resubmit(
+    session: Session, principal: Principal, application_id: int, body: ApplicationSubmit, if_match: str | None
+) -> Application:
+    expected = parse_if_match(if_match)
+    application = get_visible(session, principal, application_id, for_update=True)
+    enterprise = session.get(Enterprise, application.enterprise_id)
+    if body.enterprise.uscc != enterprise.uscc:
+        raise Invalid("补正时不能更换申报企业（统一社会信用代码须与原申报一致）。")
+    if body.external_ref != application.external_ref:
+        raise Invalid("补正时 external_ref 须与原申报一致。")
+    _check_submitter(principal, body.enterprise)
+    transition(session, application, "resubmit", principal, expected_version=expected,
+               details={"submission_no": application.submission_no + 1})
+    _upsert_enterprise(session, body.enterprise)
+    application.declared_revenue_fen = body.declared_revenue
+    application.first_above_scale_period = body.first_above_scale_period
+    application.body_sha256 = body_sha256(body)
+    # Decisions belong to a submission: the new one starts with none of the returning stage's.
+    application.submission_no += 1
+    session.add(application)
+    session.flush()
+    eligibility.recompute(session, application)
+    return application
+
+
+def withdraw(session: Session, principal: Principal, application_id: int, reason: str, if_match: str | None) -> Application:
+    expected = parse_if_match(if_match)
+    application = get_visible(session, principal, application_id, for_update=True)
+    return transition(session, application, "withdraw", principal, expected_version=expected, details={"reason": reason})

@@ -1,0 +1,65 @@
+"""Builders for test data. Programmes and roster rows are inserted directly (their own
+routes are tested in their folders); applications go through the API like a district's."""
+
+from datetime import date
+from itertools import count
+
+from sqlmodel import Session, select
+
+from app.districts.models import District
+from app.enterprises.uscc import make_uscc
+from app.programs.models import AwardTranche, Program, ProgramDistrict
+from app.roster.models import RosterEntry
+
+_serial = count(1000)
+
+# Tiny but real files: the magic bytes are what the upload check reads.
+PDF_BYTES = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def make_program(session: Session, code: str = "T-2023", *, cohort_year: int = 2023, opens: date | None = None,
+                 closes: date | None = None, target: int = 41) -> Program:
+    program = Program(
+        code=code, title=f"{code} 测试项目", cohort_year=cohort_year, budget_year=cohort_year + 1,
+        revenue_threshold_fen=20_000_000_00, city_budget_fen=4_100_000_00, target_enterprise_count=target,
+        application_opens_on=opens, application_closes_on=closes, payment_deadline=date(cohort_year + 1, 9, 30),
+        grade_bands=[["优", 90], ["良", 80], ["中", 70], ["差", 0]],
+    )
+    session.add(program)
+    session.flush()
+    for d in session.exec(select(District)).all():
+        session.add(ProgramDistrict(program_id=program.id, district_code=d.code))
+    session.add(AwardTranche(program_id=program.id, level="city", amount_fen=100_000_00))
+    session.add(AwardTranche(program_id=program.id, level="district", amount_fen=100_000_00))
+    session.flush()
+    return program
+
+
+def new_uscc(district: str = "650102") -> str:
+    return make_uscc(district, next(_serial))
+
+
+def application_body(uscc: str | None = None, *, district: str = "650102", ref: str | None = None,
+                     revenue: str = "35200000.00", industry: str = "3421", period: str = "2023-06", **enterprise) -> dict:
+    uscc = uscc or new_uscc(district)
+    return {
+        "external_ref": ref or f"REF-{uscc[-8:]}",
+        "declared_revenue": revenue,
+        "first_above_scale_period": period,
+        "enterprise": {
+            "uscc": uscc, "name": enterprise.pop("name", f"新疆测试机械制造有限公司{uscc[-4:]}"), "district_code": district,
+            "industry_code": industry, "address": "乌鲁木齐市天山区测试路 1 号", "legal_representative": "张三",
+            "contact_name": "李四", "contact_phone": "0991-1234567", "bank_name": "中国银行乌鲁木齐分行",
+            "bank_account": "6217000012345678", **enterprise,
+        },
+    }
+
+
+def add_roster(session: Session, uscc: str, *, year: int = 2023, district: str = "650102", revenue_fen: int = 35_200_000_00,
+               first_included: str = "2023-06", industry: str = "3421") -> RosterEntry:
+    row = RosterEntry(uscc=uscc, year=year, name="名录企业", district_code=district, industry_code=industry,
+                      first_included=first_included, main_revenue_fen=revenue_fen)
+    session.add(row)
+    session.flush()
+    return row
