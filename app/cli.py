@@ -142,3 +142,7 @@ def audit_verify() -> None:
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

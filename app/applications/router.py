@@ -2,6 +2,7 @@
 fragment for HTMX from the same route."""
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
@@ -83,11 +84,16 @@ def list_applications(
     )
     items = [service.summary(a, e, code) for a, e, code in rows]
     if wants_fragment(request):
+        filters = {"program": program or "", "status": status or "", "district": district or "", "q": q or ""}
         ctx = page_context(request, session, principal, items=items, next_cursor=next_cursor,
-                           districts=district_names(session), statuses=STATUS_NAMES,
-                           filters={"program": program or "", "status": status or "", "district": district or "", "q": q or ""},
+                           districts=district_names(session), statuses=STATUS_NAMES, filters=filters,
                            append=bool(cursor))
-        return templates.TemplateResponse(request, "pages/applications/list.html", ctx, block_name="results")
+        resp = templates.TemplateResponse(request, "pages/applications/list.html", ctx, block_name="results")
+        if not cursor and request.headers.get("HX-Trigger") == "filters":
+            # The list page's filter form: keep its shareable page address in the location bar.
+            shown = {k: v for k, v in filters.items() if v and not (k == "district" and principal.district_code)}
+            resp.headers["HX-Push-Url"] = "/applications" + (f"?{urlencode(shown)}" if shown else "")
+        return resp
     return {"items": items, "next_cursor": next_cursor}
 
 

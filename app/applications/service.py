@@ -259,6 +259,10 @@ def submit(
         select(Application.id).where(Application.program_id == program.id, Application.live_enterprise_id == enterprise.id)
     ).first()
     if duplicate is not None:
+        # It may be this very submission, committed meanwhile by a concurrent retry.
+        existing = _by_natural_key(session, district_code, body.external_ref)
+        if existing is not None:
+            return _replay_natural_key(existing, digest), False
         raise Conflict(f"企业 {enterprise.uscc} 在项目 {program.code} 中已有有效申报 #{duplicate}（不可重复申报）。",
                        application_id=duplicate)
     application = Application(
@@ -272,7 +276,6 @@ def submit(
             session.add(application)
     except IntegrityError:
         # A concurrent request won the race on one of the unique keys: answer as if we came second.
-        session.expunge(application)
         existing = _by_natural_key(session, district_code, body.external_ref)
         if existing is not None:
             return _replay_natural_key(existing, digest), False

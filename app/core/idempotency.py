@@ -53,7 +53,6 @@ def run_idempotent(
             session.add(record)
     except IntegrityError:
         # A concurrent retry stored its response first: answer as it did.
-        session.expunge(record)
         winner = _find(session, principal_key, key)
         if winner is None:
             raise

@@ -5,7 +5,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from app.core.money import Yuan
 from app.programs.indicator_templates import DEFAULT_TEMPLATE, TEMPLATES
@@ -58,7 +58,9 @@ class ProgramCreate(_Body):
     cohort_year: Year = Field(description="首次升规年度")
     budget_year: Year = Field(description="预算年度")
     revenue_threshold: Yuan = Field(description="主营业务收入门槛（元）")
-    awards: list[AwardIn] = Field(min_length=1, max_length=2, description="奖补档次，每个级别至多一档")
+    awards: list[AwardIn] = Field(
+        max_length=2, json_schema_extra={"minItems": 1}, description="奖补档次：至少一档，每个级别至多一档"
+    )
     city_budget: Yuan = Field(description="市本级预算（元）")
     target_enterprise_count: int = Field(ge=1, le=100_000, description="计划奖补企业数")
     application_opens_on: date
@@ -95,6 +97,8 @@ class ProgramCreate(_Body):
     @field_validator("awards")
     @classmethod
     def _awards(cls, awards: list[AwardIn]) -> list[AwardIn]:
+        if not awards:
+            raise ValueError("至少需要设置一个奖补档次（awards）")
         levels = [a.level for a in awards]
         if len(set(levels)) != len(levels):
             raise ValueError("奖补档次的级别不能重复（city、district 各至多一档）")
@@ -119,15 +123,29 @@ class ProgramCreate(_Body):
             raise ValueError("区县代码不能重复")
         return codes
 
-    @model_validator(mode="after")
-    def _dates(self) -> "ProgramCreate":
-        if self.application_opens_on > self.application_closes_on:
-            raise ValueError("申报开始日期（application_opens_on）不能晚于截止日期（application_closes_on）")
-        if self.payment_deadline < self.application_closes_on:
-            raise ValueError("资金拨付截止日期（payment_deadline）不能早于申报截止日期（application_closes_on）")
-        if self.budget_year < self.cohort_year:
+    @field_validator("budget_year")
+    @classmethod
+    def _budget_year(cls, year: int, info: ValidationInfo) -> int:
+        cohort = info.data.get("cohort_year")
+        if cohort is not None and year < cohort:
             raise ValueError("预算年度（budget_year）不能早于首次升规年度（cohort_year）")
-        return self
+        return year
+
+    @field_validator("application_closes_on")
+    @classmethod
+    def _window(cls, closes: date, info: ValidationInfo) -> date:
+        opens = info.data.get("application_opens_on")
+        if opens is not None and opens > closes:
+            raise ValueError("申报开始日期（application_opens_on）不能晚于截止日期（application_closes_on）")
+        return closes
+
+    @field_validator("payment_deadline")
+    @classmethod
+    def _deadline(cls, deadline: date, info: ValidationInfo) -> date:
+        closes = info.data.get("application_closes_on")
+        if closes is not None and deadline < closes:
+            raise ValueError("资金拨付截止日期（payment_deadline）不能早于申报截止日期（application_closes_on）")
+        return deadline
 
 
 class AwardPublic(BaseModel):
