@@ -87,7 +87,7 @@ def list_applications(
         filters = {"program": program or "", "status": status or "", "district": district or "", "q": q or ""}
         ctx = page_context(request, session, principal, items=items, next_cursor=next_cursor,
                            districts=district_names(session), statuses=STATUS_NAMES, filters=filters,
-                           append=bool(cursor))
+                           limit=limit, append=bool(cursor))
         resp = templates.TemplateResponse(request, "pages/applications/list.html", ctx, block_name="results")
         if not cursor and request.headers.get("HX-Trigger") == "filters":
             # The list page's filter form: keep its shareable page address in the location bar.
