@@ -349,7 +349,8 @@ def _write_batch(session: Session, batch: dict[tuple[str, int], dict], stamp: da
             report.imported += 1
         elif not existing[key]:
             report.updated += 1
-    rows = [{**values, "imported_at": stamp} for values in batch.values()]
+    # Key order, so that two imports touching the same rows lock them in the same order.
+    rows = [{**batch[key], "imported_at": stamp} for key in sorted(batch)]
     session.execute(_upsert_statement(session), rows)
     # Core statements bypass the identity map: forget any roster row loaded earlier.
     for obj in list(session.identity_map.values()):
