@@ -85,7 +85,7 @@ def application_page(application_id: str, request: Request, session: SessionDep,
         return _login_redirect(request)
     if principal.role not in READERS:
         return _forbidden(request, session, principal)
-    not_found = f"申报不存在，或不属于您所在的区县：{application_id}。"
+    not_found = f"申报不存在或无权查看：{application_id}。"
     if not application_id.isdigit() or len(application_id) > 18:
         return _error_page(request, session, principal, 404, "未找到", not_found)
     try:

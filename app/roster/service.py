@@ -12,6 +12,7 @@ import tempfile
 import uuid
 import zipfile
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
@@ -67,15 +68,6 @@ class ImportReport:
 
 
 # ------------------------------------------------------------------ reading the file
-
-
-def _seekable(fileobj: IO[bytes]) -> IO[bytes]:
-    if getattr(fileobj, "seekable", None) and fileobj.seekable():
-        return fileobj
-    spooled = tempfile.SpooledTemporaryFile(max_size=1024 * 1024)
-    shutil.copyfileobj(fileobj, spooled)
-    spooled.seek(0)
-    return spooled
 
 
 def _csv_rows(fileobj: IO[bytes]) -> Iterator[list[Any]]:
@@ -366,13 +358,7 @@ def _district_codes(session: Session) -> set[str]:
 # ------------------------------------------------------------------ public
 
 
-def import_roster(session: Session, *, filename: str | None, fileobj: IO[bytes], principal: Principal) -> ImportReport:
-    """Import a statistics roster file (CSV or XLSX). Good rows are upserted by (uscc, year);
-    bad rows are reported with their spreadsheet row number (header = row 1) and skipped.
-    A district_stats official may only import rows of their own district."""
-    if principal.role not in IMPORT_ROLES:
-        raise Forbidden("只有市、区县统计局和系统管理员可以导入统计名录。")
-    fileobj = _seekable(fileobj)
+def _import_rows(session: Session, fileobj: IO[bytes], principal: Principal) -> tuple[str, ImportReport]:
     kind, rows = _rows(fileobj)
     report = ImportReport()
     # Microsecond precision, so that no earlier import can carry the same stamp.
@@ -403,8 +389,25 @@ def import_roster(session: Session, *, filename: str | None, fileobj: IO[bytes],
         _write_batch(session, batch, stamp, report)
     finally:
         rows.close()
+    return kind, report
 
-    name = (filename or "").strip()[:255]
+
+def import_roster(session: Session, *, filename: str | None, fileobj: IO[bytes], principal: Principal) -> ImportReport:
+    """Import a statistics roster file (CSV or XLSX). Good rows are upserted by (uscc, year);
+    bad rows are reported with their spreadsheet row number (header = row 1) and skipped.
+    A district_stats official may only import rows of their own district. Flushes, never commits:
+    a whole-file error (422) leaves nothing behind once the caller rolls back."""
+    if principal.role not in IMPORT_ROLES:
+        raise Forbidden("只有市、区县统计局和系统管理员可以导入统计名录。")
+    with ExitStack() as cleanup:
+        if not (getattr(fileobj, "seekable", None) and fileobj.seekable()):
+            # Telling XLSX from CSV needs a look at the first bytes and a rewind.
+            spooled = cleanup.enter_context(tempfile.SpooledTemporaryFile(max_size=1024 * 1024))
+            shutil.copyfileobj(fileobj, spooled)
+            spooled.seek(0)
+            fileobj = spooled
+        kind, report = _import_rows(session, fileobj, principal)
+
     audit.record(
         session,
         actor=principal.name,
@@ -413,7 +416,7 @@ def import_roster(session: Session, *, filename: str | None, fileobj: IO[bytes],
         entity_type="roster_import",
         entity_id=uuid.uuid4().hex,
         after={
-            "filename": name,
+            "filename": (filename or "").strip()[:255],
             "format": kind,
             "district_code": principal.district_code,
             "imported": report.imported,

@@ -79,7 +79,13 @@ def test_csv_with_bom_and_chinese_headers_skips_the_bad_row(client, session, tok
     assert any("校验位" in e for e in body["rejected"][0]["errors"])
 
     [a] = entries(session, A)
-    assert (a.name, a.district_code, a.industry_code, a.year, a.first_included) == ("新疆甲机械制造有限公司", "650102", "3421", 2023, "2023-06")
+    assert (a.name, a.district_code, a.industry_code, a.year, a.first_included) == (
+        "新疆甲机械制造有限公司",
+        "650102",
+        "3421",
+        2023,
+        "2023-06",
+    )
     assert a.main_revenue_fen == 3_520_000_000
     assert entries(session, C)[0].main_revenue_fen == 4_800_000_050
     assert entries(session, bad_check_char(B)) == []
@@ -168,7 +174,14 @@ def test_each_bad_field_has_a_chinese_reason(client, session, token_for):
 
 
 def test_blank_lines_are_skipped_but_row_numbers_stay_spreadsheet_rows(client, token_for):
-    content = csv_bytes(ZH_HEADER, [[A, "甲公司", "650102", "3421", "2023", "2023-06", "1.00"], [], [bad_check_char(B), "乙", "650102", "1391", "2023", "2023-01", "1"]])
+    content = csv_bytes(
+        ZH_HEADER,
+        [
+            [A, "甲公司", "650102", "3421", "2023", "2023-06", "1.00"],
+            [],
+            [bad_check_char(B), "乙", "650102", "1391", "2023", "2023-01", "1"],
+        ],
+    )
     body = upload(client, token_for("city_stats"), content).json()
     assert body["imported"] == 1
     assert [x["row"] for x in body["rejected"]] == [4]
@@ -196,7 +209,9 @@ def test_non_utf8_file_is_422(client, session, token_for):
 
 def test_undecodable_bytes_after_written_batches_roll_everything_back(client, session, token_for, monkeypatch):
     monkeypatch.setattr(service, "BATCH_SIZE", 1)
-    good = csv_bytes(ZH_HEADER, [[A, "甲公司", "650102", "3421", "2023", "2023-06", "1.00"], [B, "乙公司", "650102", "1391", "2023", "2023-01", "2.00"]])
+    good = csv_bytes(
+        ZH_HEADER, [[A, "甲公司", "650102", "3421", "2023", "2023-06", "1.00"], [B, "乙公司", "650102", "1391", "2023", "2023-01", "2.00"]]
+    )
     content = good + ("x" * 20000).encode() + b"\xff\xfe,broken\r\n"
     assert_problem(upload(client, token_for("city_stats"), content), 422)
     assert roster_count(session) == 0
@@ -206,7 +221,9 @@ def test_undecodable_bytes_after_written_batches_roll_everything_back(client, se
 def test_empty_file_and_legacy_xls_are_422(client, token_for):
     # An error rolls the request's transaction back (in these tests, the token too): one token per call.
     assert_problem(upload(client, token_for("city_stats"), b""), 422)
-    body = assert_problem(upload(client, token_for("city_stats"), b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, filename="名录.xls"), 422)
+    body = assert_problem(
+        upload(client, token_for("city_stats"), b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, filename="名录.xls"), 422
+    )
     assert "XLSX" in body["detail"]
 
 
@@ -254,14 +271,19 @@ def test_xlsx_with_numeric_cells_is_detected_by_content(client, session, token_f
 
 
 def test_xlsx_with_english_headers_and_blank_rows(client, session, token_for):
-    content = xlsx_bytes(EN_HEADER, [[A, "甲公司", "650102", "3421", 2024, "2024-02", "35200000.00"], [None] * 7, [B, "", "650102", "3421", 2024, "2024-02", 1]])
+    content = xlsx_bytes(
+        EN_HEADER,
+        [[A, "甲公司", "650102", "3421", 2024, "2024-02", "35200000.00"], [None] * 7, [B, "", "650102", "3421", 2024, "2024-02", 1]],
+    )
     body = upload(client, token_for("admin"), content, filename="roster.xlsx").json()
     assert body["imported"] == 1
     assert body["rejected"] == [{"row": 4, "errors": ["企业名称不能为空"]}]
 
 
 def test_xlsx_missing_header_is_422(client, session, token_for):
-    body = assert_problem(upload(client, token_for("city_stats"), xlsx_bytes(EN_HEADER[:5], [[A, "甲", "650102", "3421", 2023]]), filename="r.xlsx"), 422)
+    body = assert_problem(
+        upload(client, token_for("city_stats"), xlsx_bytes(EN_HEADER[:5], [[A, "甲", "650102", "3421", 2023]]), filename="r.xlsx"), 422
+    )
     assert "入库年月" in body["detail"] and "主营业务收入" in body["detail"]
     assert roster_count(session) == 0
 
@@ -283,7 +305,10 @@ def test_district_stats_imports_only_its_own_district(client, session, token_for
     assert entries(session, C) == []
 
 
-@pytest.mark.parametrize(("role", "district"), [("district_system", "650102"), ("district_industry", "650102"), ("city_industry", None), ("finance", None), ("auditor", None)])
+@pytest.mark.parametrize(
+    ("role", "district"),
+    [("district_system", "650102"), ("district_industry", "650102"), ("city_industry", None), ("finance", None), ("auditor", None)],
+)
 def test_other_roles_may_not_import(client, session, token_for, role, district):
     content = csv_bytes(ZH_HEADER, [[A, "甲公司", "650102", "3421", "2023", "2023-06", "1.00"]])
     assert_problem(upload(client, token_for(role, district), content), 403)
@@ -333,8 +358,22 @@ def test_roster_of_one_enterprise_by_year(client, token_for):
     assert r.json() == {
         "uscc": A,
         "entries": [
-            {"year": 2023, "name": "甲公司", "district_code": "650102", "industry_code": "3421", "first_included": "2023-06", "main_revenue": "35200000.50"},
-            {"year": 2024, "name": "甲公司", "district_code": "650102", "industry_code": "3421", "first_included": "2023-06", "main_revenue": "40000000.00"},
+            {
+                "year": 2023,
+                "name": "甲公司",
+                "district_code": "650102",
+                "industry_code": "3421",
+                "first_included": "2023-06",
+                "main_revenue": "35200000.50",
+            },
+            {
+                "year": 2024,
+                "name": "甲公司",
+                "district_code": "650102",
+                "industry_code": "3421",
+                "first_included": "2023-06",
+                "main_revenue": "40000000.00",
+            },
         ],
     }
     assert client.get(f"/api/v1/roster/{A}", headers=token_for("auditor")).status_code == 200
@@ -352,3 +391,33 @@ def test_roster_of_unknown_or_malformed_uscc(client, token_for):
 def test_roster_read_permissions(client, token_for):
     assert_problem(client.get(f"/api/v1/roster/{A}", headers=token_for("district_system", "650102")), 403)
     assert_problem(client.get(f"/api/v1/roster/{A}"), 401)
+
+
+class _Pipe(io.RawIOBase):
+    """A stream that cannot seek, as a pipe or a socket would be."""
+
+    def __init__(self, data: bytes):
+        self._data = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        chunk = self._data.read(len(buffer))
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+
+def test_service_reads_a_stream_that_cannot_seek(session):
+    from app.users.auth import Principal
+    from app.users.models import Role
+
+    principal = Principal(name="统计局", role=Role.city_stats, district_code=None, via="token")
+    report = service.import_roster(
+        session,
+        filename="pipe.xlsx",
+        fileobj=_Pipe(xlsx_bytes(ZH_HEADER, [[A, "甲公司", 650102, 3421, 2023, "2023-06", 1]])),
+        principal=principal,
+    )
+    assert (report.imported, report.updated, report.rejected) == (1, 0, [])
+    assert [e.main_revenue_fen for e in service.roster_for(session, A.lower())] == [100]
