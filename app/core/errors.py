@@ -135,6 +135,8 @@ def _zh(err: dict) -> str:
     if err.get("type") in ("value_error", "assertion_error"):
         # Our own validators already speak Chinese: strip pydantic's English prefix.
         msg = str(err.get("msg", ""))
+        if "Expected UploadFile" in msg:
+            return "应为上传的文件（multipart/form-data 文件字段）"
         for prefix in ("Value error, ", "Assertion failed, "):
             msg = msg.removeprefix(prefix)
         return msg or _MSG_ZH["value_error"]

@@ -2,6 +2,8 @@
 
 import json
 
+from starlette.exceptions import HTTPException
+
 from app.core.config import get_settings
 from app.core.errors import problem_body
 from app.core.htmx import VARY
@@ -13,8 +15,12 @@ CSP = (
 )
 
 
-class BodyTooLarge(Exception):
-    pass
+class BodyTooLarge(HTTPException):
+    """Raised while the app streams a body past the limit. An HTTPException, so that FastAPI's
+    form parsing passes it through (as 413 problem+json) instead of turning it into a 400."""
+
+    def __init__(self) -> None:
+        super().__init__(413, "请求体过大：文件不得超过 20 MB，JSON 请求体不得超过 1 MB。")
 
 
 class LimitBodyMiddleware:

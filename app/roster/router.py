@@ -5,16 +5,24 @@ from fastapi import APIRouter, Depends, File, UploadFile
 from app.core.db import SessionDep
 from app.core.money import fen_to_yuan
 from app.roster import service
-from app.roster.schemas import EnterpriseRoster, Problem, RejectedRow, RosterEntryPublic, RosterImportResult
+from app.roster.schemas import EnterpriseRoster, RejectedRow, RosterEntryPublic, RosterImportResult
 from app.users.auth import OFFICIALS, Principal, require_roles
 from app.users.models import Role
 
 router = APIRouter(prefix="/api/v1", tags=["roster"])
 
 
+_PROBLEMS = {
+    401: "未登录或令牌无效（problem+json）",
+    403: "角色无权（problem+json）",
+    404: "统计名录中没有该企业（problem+json）",
+    413: "文件超过上传上限（problem+json）",
+    422: "文件或参数校验未通过（problem+json）",
+}
+
+
 def _problems(*statuses: int) -> dict:
-    text = {401: "未登录", 403: "无权执行此操作", 404: "未找到", 413: "文件过大", 422: "数据校验未通过"}
-    return {s: {"model": Problem, "description": text[s], "content": {"application/problem+json": {}}} for s in statuses}
+    return {s: {"description": _PROBLEMS[s]} for s in statuses}
 
 
 Importer = Annotated[Principal, Depends(require_roles(Role.city_stats, Role.district_stats, Role.admin))]

@@ -29,12 +29,3 @@ class EnterpriseRoster(BaseModel):
     uscc: str
     entries: list[RosterEntryPublic] = Field(description="按年份升序")
 
-
-class Problem(BaseModel):
-    """RFC 9457 problem details, as every error of the API is answered."""
-
-    type: str
-    title: str
-    status: int
-    detail: str
-    errors: list[dict] | None = None

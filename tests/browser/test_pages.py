@@ -167,6 +167,12 @@ def test_official_signs_in_filters_the_list_and_opens_an_application(live_server
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("没有符合筛选条件的申报")
 
+    # Back restores the previous filter from the server (no history cache is kept).
+    pg.go_back()
+    expect(pg).to_have_url(live_server.url + f"/applications?program={code}&status=submitted")
+    expect(rows).to_have_count(2)
+    expect(pg.get_by_label("状态")).to_have_value("submitted")
+
     # The pushed address is shareable: loading it renders the same filtered list.
     pg.goto(live_server.url + f"/applications?program={code}&status=submitted")
     expect(rows).to_have_count(2)
@@ -187,6 +193,10 @@ def test_official_signs_in_filters_the_list_and_opens_an_application(live_server
     expect(pg.locator("#reviews")).to_contain_text("暂无审核意见")
     expect(pg.locator("#history")).to_contain_text("提交申报")
     _shot(pg, backend, "03-detail")
+    pg.emulate_media(media="print")  # the print style drops the bar, filters and buttons
+    expect(pg.locator(".who .logout")).to_be_hidden()
+    _shot(pg, backend, "03-detail-print")
+    pg.emulate_media(media="screen")
 
     # Another district's or a missing application: a Chinese 404 page.
     response = pg.goto(live_server.url + "/applications/987654321")

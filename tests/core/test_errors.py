@@ -61,3 +61,14 @@ def test_unknown_route_and_wrong_method(client):
 def test_bad_path_parameter(client, ts):
     _is_problem(client.get("/api/v1/applications/not-a-number", headers=ts), 422)
     _is_problem(client.get("/api/v1/applications/999999", headers=ts), 404)
+
+
+def test_oversized_chunked_body_without_length(client, ts):
+    def chunks():
+        yield b'{"x":"'
+        for _ in range(40):
+            yield b"a" * 65536
+        yield b'"}'
+
+    r = client.post("/api/v1/programs/T-2023/applications", content=chunks(), headers={**ts, "Content-Type": "application/json"})
+    _is_problem(r, 413)
