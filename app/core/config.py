@@ -18,6 +18,8 @@ class Settings(BaseSettings):
     secret_key: str = DEFAULT_SECRET
     max_upload_bytes: int = 20 * 1024 * 1024
     max_json_bytes: int = 1024 * 1024
+    # A whole province's statistics roster (500,000 rows ≈ 50 MB of CSV) is one upload.
+    max_roster_bytes: int = 200 * 1024 * 1024
     session_idle_minutes: int = 30
     session_absolute_hours: int = 12
     login_attempts_per_15min: int = 10

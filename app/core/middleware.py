@@ -36,7 +36,12 @@ class LimitBodyMiddleware:
         settings = get_settings()
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         ctype = headers.get("content-type", "")
-        limit = settings.max_upload_bytes + 64 * 1024 if ctype.startswith("multipart/") else settings.max_json_bytes
+        if not ctype.startswith("multipart/"):
+            limit = settings.max_json_bytes
+        elif scope["path"] == "/api/v1/roster/imports":
+            limit = settings.max_roster_bytes
+        else:
+            limit = settings.max_upload_bytes + 64 * 1024
         declared = headers.get("content-length")
         if declared is not None:
             try:
@@ -63,9 +68,9 @@ class LimitBodyMiddleware:
 
 
 async def _send_413(send, limit: int) -> None:  # noqa: ANN001
-    mb = limit // (1024 * 1024)
+    mb = max(limit // (1024 * 1024), 1)
     body = json.dumps(
-        problem_body(413, "payload_too_large", "内容过大", f"请求体过大：文件不得超过 20 MB，JSON 请求体不得超过 1 MB（本次上限约 {mb} MB）。"),
+        problem_body(413, "payload_too_large", "内容过大", f"请求体过大：本接口的请求体上限约为 {mb} MB（申报材料每个文件不得超过 20 MB）。"),
         ensure_ascii=False,
     ).encode()
     await send({"type": "http.response.start", "status": 413, "headers": [
