@@ -78,6 +78,11 @@ def problem_body(status: int, code: str, title: str, detail: str, errors: list[d
 
 def _respond(request: Request, body: dict, headers: dict | None = None) -> JSONResponse | HTMLResponse:
     headers = dict(headers or {})
+    if _wants_page(request):
+        from app.core.templating import templates
+
+        return templates.TemplateResponse(request, "pages/error.html", {"problem": body, "principal": None},
+                                           status_code=body["status"], headers=headers)
     if request.headers.get("HX-Request") == "true":
         from app.core.templating import templates
 
@@ -87,6 +92,15 @@ def _respond(request: Request, body: dict, headers: dict | None = None) -> JSONR
         resp.headers["HX-Reswap"] = "innerHTML"
         return resp
     return JSONResponse(body, status_code=body["status"], headers=headers, media_type=PROBLEM)
+
+
+def _wants_page(request: Request) -> bool:
+    """A browser navigating to a page (not the API, not HTMX) gets an error page."""
+    return (
+        not request.url.path.startswith("/api/")
+        and request.headers.get("HX-Request") != "true"
+        and "text/html" in request.headers.get("Accept", "")
+    )
 
 
 # Chinese messages for pydantic's error types; the English `code` stays machine-readable.

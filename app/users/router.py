@@ -3,13 +3,13 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.core.config import get_settings
 from app.core.db import SessionDep
 from app.core.templating import templates
 from app.users import service
-from app.users.auth import SESSION_COOKIE, CurrentPrincipal
+from app.users.auth import SESSION_COOKIE, CurrentPrincipal, OptionalPrincipal
 from app.users.models import ROLE_NAMES_ZH
 
 router = APIRouter(tags=["users"])
@@ -23,7 +23,9 @@ def _safe_next(target: str | None) -> str:
 
 
 @router.get("/login", response_class=HTMLResponse, include_in_schema=False)
-def login_page(request: Request, next: str | None = None):
+def login_page(request: Request, principal: OptionalPrincipal, next: str | None = None):
+    if principal is not None and principal.via == "session":
+        return RedirectResponse(_safe_next(next), status_code=303)
     return templates.TemplateResponse(request, "pages/users/login.html", {"next": _safe_next(next), "error": None})
 
 
@@ -58,9 +60,12 @@ def login(
 @router.post("/logout", include_in_schema=False)
 def logout(request: Request, session: SessionDep, _: CurrentPrincipal):
     service.sign_out(session, request.cookies.get(SESSION_COOKIE))
-    response = RedirectResponse("/login", status_code=303)
+    if request.headers.get("HX-Request") == "true":
+        # htmx would follow a 303 silently; tell it to navigate instead.
+        response: Response = Response(status_code=204, headers={"HX-Redirect": "/login"})
+    else:
+        response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
-    response.headers["HX-Redirect"] = "/login"
     return response
 
 

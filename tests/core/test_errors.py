@@ -72,3 +72,11 @@ def test_oversized_chunked_body_without_length(client, ts):
 
     r = client.post("/api/v1/programs/T-2023/applications", content=chunks(), headers={**ts, "Content-Type": "application/json"})
     _is_problem(r, 413)
+
+
+def test_browser_gets_an_error_page_not_json(client):
+    r = client.get("/no-such-page", headers={"Accept": "text/html,application/xhtml+xml"})
+    assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
+    assert "未找到" in r.text
+    api = client.get("/api/v1/no-such", headers={"Accept": "text/html"})
+    assert api.headers["content-type"].startswith("application/problem+json")
