@@ -326,19 +326,7 @@ def _row_dict(row: Indicator) -> dict:
 
 
 def _incoming_dict(row: IndicatorIn) -> dict:
-    return {
-        "key": row.key,
-        "level1": row.level1,
-        "level2": row.level2,
-        "name": row.name,
-        "weight": row.weight,
-        "kind": row.kind,
-        "target": None
-        if row.target is None
-        else {"op": row.target.op, "value": json_number(row.target.value), "unit": row.target.unit},
-        "checkpoints": row.checkpoints,
-        "explanation": row.explanation,
-    }
+    return _row_dict(_indicator_row(0, 0, row.model_dump()))
 
 
 def replace_indicators(
