@@ -31,6 +31,7 @@ get_settings.cache_clear()
 PG_URL = os.environ.get("SCALEUP_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 _TMP = Path(tempfile.mkdtemp(prefix="scaleup-test-db-"))
+_PG_SCHEMAS: set[str] = set()
 
 
 def fresh_database_url(backend: str, name: str) -> str:
@@ -41,6 +42,8 @@ def fresh_database_url(backend: str, name: str) -> str:
         for suffix in ("", "-wal", "-shm"):
             Path(str(path) + suffix).unlink(missing_ok=True)
         return f"sqlite:///{path}"
+    # One schema per purpose and per test process, so that concurrent runs never collide.
+    name = f"{name}_{os.getpid()}"
     base = normalize_url(PG_URL)
     admin = make_engine(base)
     with admin.connect() as conn:
@@ -48,8 +51,22 @@ def fresh_database_url(backend: str, name: str) -> str:
         conn.execute(text(f'CREATE SCHEMA "{name}"'))
         conn.commit()
     admin.dispose()
+    _PG_SCHEMAS.add(name)
     sep = "&" if "?" in base else "?"
     return f"{base}{sep}options=-csearch_path%3D{name}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_test_schemas():
+    yield
+    if not _PG_SCHEMAS:
+        return
+    admin = make_engine(normalize_url(PG_URL))
+    with admin.connect() as conn:
+        for name in _PG_SCHEMAS:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
+        conn.commit()
+    admin.dispose()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
