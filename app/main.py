@@ -24,6 +24,7 @@ def create_app() -> FastAPI:
     from app.health import router as health_router
     from app.pages.router import router as pages_router
     from app.programs.router import router as programs_router
+    from app.reviews.router import router as reviews_router
     from app.roster.router import router as roster_router
     from app.users.router import router as users_router
 
@@ -37,6 +38,7 @@ def create_app() -> FastAPI:
         programs_router,
         roster_router,
         applications_router,
+        reviews_router,
         documents_router,
         audit_router,
         users_router,

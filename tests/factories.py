@@ -63,3 +63,18 @@ def add_roster(session: Session, uscc: str, *, year: int = 2023, district: str =
     session.add(row)
     session.flush()
     return row
+
+
+def complete_documents(session: Session, application_id: int) -> None:
+    """Attach the three required documents (rows only) and recompute eligibility, as the
+    upload route would; the upload route itself is tested in tests/documents."""
+    from app.applications import eligibility
+    from app.applications.models import Application
+    from app.documents.models import Document
+
+    for kind in eligibility.REQUIRED_DOCUMENTS:
+        session.add(Document(application_id=application_id, kind=kind, filename=f"{kind}.pdf", content_type="application/pdf",
+                             size=len(PDF_BYTES), sha256="0" * 64, storage_key=f"test-{application_id}-{kind}", uploaded_by="test"))
+    session.flush()
+    eligibility.recompute(session, session.get(Application, application_id))
+    session.commit()

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 
 from app.applications import service
-from app.applications.lifecycle import STATUS_NAMES
+from app.applications.lifecycle import STATUS_NAMES, actions_for
 from app.applications.schemas import ApplicationPage, ApplicationPublic, ApplicationSubmit, WithdrawBody
 from app.core.db import SessionDep
 from app.core.htmx import wants_fragment
@@ -36,7 +36,7 @@ PROBLEM_RESPONSES = {
 }
 
 
-def _application_response(body: dict, status_code: int) -> JSONResponse:
+def application_response(body: dict, status_code: int) -> JSONResponse:
     return JSONResponse(
         body, status_code=status_code,
         headers={"ETag": f'"{body["version"]}"', "Location": f"/api/v1/applications/{body['id']}"},
@@ -63,7 +63,7 @@ def submit_application(
         key=idempotency_key, scope=f"POST /programs/{code}/applications", request_sha256=service.body_sha256(body),
         handler=handle,
     )
-    return _application_response(payload, status_code)
+    return application_response(payload, status_code)
 
 
 @router.get("/applications", response_model=ApplicationPage, summary="申报列表（可筛选，键集分页）", responses=PROBLEM_RESPONSES)
@@ -102,11 +102,22 @@ def get_application(application_id: int, request: Request, session: SessionDep, 
     application = service.get_visible(session, principal, application_id)
     body = service.public(session, application, principal)
     if wants_fragment(request):
-        ctx = page_context(request, session, principal, app=body)
-        resp = templates.TemplateResponse(request, "pages/applications/detail.html", ctx, block_name="detail")
-        resp.headers["ETag"] = f'"{body["version"]}"'
-        return resp
-    return _application_response(body, 200)
+        return detail_fragment(request, session, principal, body)
+    return application_response(body, 200)
+
+
+def detail_context(request: Request, session, principal: Principal, body: dict) -> dict:  # noqa: ANN001
+    """What the detail page and its fragment show: the application and what this official may do."""
+    return page_context(request, session, principal, app=body, districts=district_names(session),
+                        actions=actions_for(body["status"], principal.role))
+
+
+def detail_fragment(request: Request, session, principal: Principal, body: dict, status_code: int = 200):  # noqa: ANN001
+    resp = templates.TemplateResponse(request, "pages/applications/detail.html",
+                                      detail_context(request, session, principal, body),
+                                      block_name="detail", status_code=status_code)
+    resp.headers["ETag"] = f'"{body["version"]}"'
+    return resp
 
 
 @router.put("/applications/{application_id}", response_model=ApplicationPublic, summary="补正后重新提交", responses=PROBLEM_RESPONSES)
@@ -118,7 +129,7 @@ def resubmit_application(
     if_match: Annotated[str | None, Header(alias="If-Match", max_length=20)] = None,
 ):
     application = service.resubmit(session, principal, application_id, body, if_match)
-    return _application_response(service.public(session, application, principal), 200)
+    return application_response(service.public(session, application, principal), 200)
 
 
 @router.post("/applications/{application_id}/withdraw", response_model=ApplicationPublic, summary="撤回申报", responses=PROBLEM_RESPONSES)
@@ -130,4 +141,4 @@ def withdraw_application(
     if_match: Annotated[str | None, Header(alias="If-Match", max_length=20)] = None,
 ):
     application = service.withdraw(session, principal, application_id, body.reason, if_match)
-    return _application_response(service.public(session, application, principal), 200)
+    return application_response(service.public(session, application, principal), 200)

@@ -10,6 +10,7 @@ from sqlmodel import col, select
 
 from app.applications import service as applications
 from app.applications.lifecycle import STATUS_NAMES
+from app.applications.router import detail_context
 from app.core.db import SessionDep
 from app.core.errors import DomainError, NotFound
 from app.core.htmx import set_vary
@@ -95,7 +96,7 @@ def application_page(application_id: str, request: Request, session: SessionDep,
     except DomainError as exc:  # pragma: no cover - get_visible raises only NotFound today
         return _error_page(request, session, principal, exc.status, exc.title, exc.detail)
     body = applications.public(session, application, principal)
-    ctx = page_context(request, session, principal, app=body, districts=district_names(session))
-    response = templates.TemplateResponse(request, "pages/applications/detail.html", ctx)
+    response = templates.TemplateResponse(request, "pages/applications/detail.html",
+                                          detail_context(request, session, principal, body))
     set_vary(response)
     return response
