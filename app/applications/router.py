@@ -17,6 +17,7 @@ from app.core.pagination import Limit
 from app.core.templating import templates
 from app.districts.service import district_names
 from app.pages.context import page_context
+from app.reviews.service import awaiting as awaiting_for
 from app.users.auth import READERS, SUBMITTERS, Principal, require_roles
 from app.users.models import Role
 
@@ -75,12 +76,14 @@ def list_applications(
     status: Annotated[str | None, Query(max_length=20, description="状态")] = None,
     district: Annotated[str | None, Query(max_length=6, description="区县代码")] = None,
     q: Annotated[str | None, Query(max_length=100, description="企业名称、信用代码或申报编号")] = None,
+    awaiting_me: Annotated[bool, Query(description="只列出等待当前审核人所在部门审核的申报（待我审核）")] = False,
     limit: Limit = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ):
     rows, next_cursor = service.list_page(
         session, principal, program=program or None, status=status or None, district=district or None,
         q=q or None, limit=limit, cursor=cursor or None,
+        awaiting=awaiting_for(principal) if awaiting_me else None,
     )
     items = [service.summary(a, e, code) for a, e, code in rows]
     if wants_fragment(request):

@@ -4,7 +4,7 @@ import hashlib
 import json
 from datetime import date
 
-from sqlalchemy import or_
+from sqlalchemy import func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -76,8 +76,10 @@ def list_page(
     q: str | None = None,
     limit: int = 50,
     cursor: str | None = None,
+    awaiting: tuple[str, str] | None = None,
 ) -> tuple[list[tuple[Application, Enterprise, str]], str | None]:
-    """Newest first, keyset on id: a deep page costs what the first one does."""
+    """Newest first, keyset on id: a deep page costs what the first one does. `awaiting`
+    = (status, department) keeps what still waits for that department's decision (待我审核)."""
     stmt = (
         select(Application, Enterprise, Program.code)
         .join(Enterprise, col(Enterprise.id) == Application.enterprise_id)
@@ -97,6 +99,8 @@ def list_page(
     if q:
         q = q.strip()
         stmt = stmt.where(or_(col(Enterprise.name).contains(q), Enterprise.uscc == q.upper(), Application.external_ref == q))
+    if awaiting:
+        stmt = _awaiting(stmt, *awaiting)
     after = decode_cursor(cursor)
     if after:
         if not isinstance(after[0], int):
@@ -106,6 +110,34 @@ def list_page(
     page = rows[:limit]
     next_cursor = encode_cursor([page[-1][0].id]) if len(rows) > limit else None
     return page, next_cursor
+
+
+def _awaiting(stmt, status: str, department: str):  # noqa: ANN001
+    decided = (
+        select(ReviewDecision.id)
+        .where(
+            ReviewDecision.application_id == Application.id,
+            ReviewDecision.submission_no == Application.submission_no,
+            ReviewDecision.department == department,
+            ReviewDecision.stage == ("district" if status == "submitted" else "city"),
+        )
+        .exists()
+    )
+    return stmt.where(Application.status == status, ~decided)
+
+
+def status_counts(session: Session, principal: Principal, *, program_id: int | None = None,
+                  awaiting: tuple[str, str] | None = None) -> dict[tuple[str, str], int]:
+    """(district, status) → count, in one GROUP BY (the dashboard's pipeline)."""
+    stmt = select(Application.district_code, Application.status, func.count()).group_by(
+        Application.district_code, Application.status)
+    if principal.district_code is not None:
+        stmt = stmt.where(Application.district_code == principal.district_code)
+    if program_id is not None:
+        stmt = stmt.where(Application.program_id == program_id)
+    if awaiting:
+        stmt = _awaiting(stmt, *awaiting)
+    return {(d, s): n for d, s, n in session.exec(stmt).all()}
 
 
 def summary(application: Application, enterprise: Enterprise, program_code: str) -> dict:

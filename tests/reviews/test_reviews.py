@@ -183,3 +183,16 @@ def test_reviews_list_filters(client, token_for, world):
     assert client.get("/api/v1/reviews?stage=bogus", headers=token_for("auditor")).status_code == 422
     other = client.get("/api/v1/reviews", headers=h["sb_ind"]).json()["items"]
     assert other == []
+
+
+def test_awaiting_me_queue(client, world):
+    h, new_app = world
+    a, b = new_app(), new_app()
+    review(client, h["d_ind"], a["id"], "approve", 1)
+    mine = client.get("/api/v1/applications?awaiting_me=true", headers=h["d_ind"]).json()["items"]
+    assert [i["id"] for i in mine] == [b["id"]]
+    theirs = client.get("/api/v1/applications?awaiting_me=true", headers=h["d_sta"]).json()["items"]
+    assert {i["id"] for i in theirs} == {a["id"], b["id"]}
+    assert client.get("/api/v1/applications?awaiting_me=true", headers=h["c_ind"]).json()["items"] == []
+    # a non-reviewer's queue is simply the unfiltered list
+    assert len(client.get("/api/v1/applications?awaiting_me=true", headers=h["ts"]).json()["items"]) == 2
