@@ -16,7 +16,7 @@ from app.core.idempotency import run_idempotent
 from app.core.pagination import Limit
 from app.core.templating import templates
 from app.districts.service import district_names
-from app.pages.context import page_context
+from app.pages.context import page_context, review_context
 from app.reviews.service import awaiting as awaiting_for
 from app.users.auth import READERS, SUBMITTERS, Principal, require_roles
 from app.users.models import Role
@@ -90,12 +90,14 @@ def list_applications(
         filters = {"program": program or "", "status": status or "", "district": district or "", "q": q or ""}
         ctx = page_context(request, session, principal, items=items, next_cursor=next_cursor,
                            districts=district_names(session), statuses=STATUS_NAMES, filters=filters,
-                           limit=limit, append=bool(cursor))
+                           limit=limit, append=bool(cursor), awaiting_me=awaiting_me)
         resp = templates.TemplateResponse(request, "pages/applications/list.html", ctx, block_name="results")
-        if not cursor and request.headers.get("HX-Trigger") == "filters":
-            # The list page's filter form: keep its shareable page address in the location bar.
+        trigger = request.headers.get("HX-Trigger")
+        if not cursor and trigger in ("filters", "queue-filters"):
+            # The list page's (or 待我审核's) filter form: keep its shareable page address in the location bar.
             shown = {k: v for k, v in filters.items() if v and not (k == "district" and principal.district_code)}
-            resp.headers["HX-Push-Url"] = "/applications" + (f"?{urlencode(shown)}" if shown else "")
+            base = "/queue" if trigger == "queue-filters" else "/applications"
+            resp.headers["HX-Push-Url"] = base + (f"?{urlencode(shown)}" if shown else "")
         return resp
     return {"items": items, "next_cursor": next_cursor}
 
@@ -109,15 +111,18 @@ def get_application(application_id: int, request: Request, session: SessionDep, 
     return application_response(body, 200)
 
 
-def detail_context(request: Request, session, principal: Principal, body: dict) -> dict:  # noqa: ANN001
-    """What the detail page and its fragment show: the application and what this official may do."""
+def detail_context(request: Request, session, principal: Principal, body: dict, **extra) -> dict:  # noqa: ANN001
+    """What the detail page and its fragment show: the application and what this official may do
+    (the review form only for the department and stage whose decision is due)."""
     return page_context(request, session, principal, app=body, districts=district_names(session),
-                        actions=actions_for(body["status"], principal.role))
+                        actions=actions_for(body["status"], principal.role),
+                        **review_context(session, principal, body), **extra)
 
 
-def detail_fragment(request: Request, session, principal: Principal, body: dict, status_code: int = 200):  # noqa: ANN001
+def detail_fragment(request: Request, session, principal: Principal, body: dict, status_code: int = 200,  # noqa: ANN001
+                    **extra):
     resp = templates.TemplateResponse(request, "pages/applications/detail.html",
-                                      detail_context(request, session, principal, body),
+                                      detail_context(request, session, principal, body, **extra),
                                       block_name="detail", status_code=status_code)
     resp.headers["ETag"] = f'"{body["version"]}"'
     return resp

@@ -34,7 +34,7 @@ def review_application(
     if wants_fragment(request):
         from app.applications.router import detail_fragment
 
-        return detail_fragment(request, session, principal, payload, status_code=201)
+        return detail_fragment(request, session, principal, payload, status_code=201, decided=body.decision)
     return application_response(payload, 201)
 
 
