@@ -22,6 +22,7 @@ def create_app() -> FastAPI:
     from app.districts.router import router as districts_router
     from app.documents.router import router as documents_router
     from app.health import router as health_router
+    from app.notices.router import pages_router as notices_pages_router, router as notices_router
     from app.pages.router import router as pages_router
     from app.programs.router import router as programs_router
     from app.reviews.router import router as reviews_router
@@ -39,6 +40,8 @@ def create_app() -> FastAPI:
         roster_router,
         applications_router,
         reviews_router,
+        notices_router,
+        notices_pages_router,
         documents_router,
         audit_router,
         users_router,
