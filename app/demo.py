@@ -13,11 +13,15 @@ from sqlmodel import Session, select
 from starlette.datastructures import UploadFile
 
 from app.applications import service as applications
+from app.applications.models import Application
 from app.applications.schemas import ApplicationSubmit
 from app.documents import service as documents
 from app.enterprises.uscc import make_uscc
+from app.notices import service as notices
+from app.notices.schemas import ObjectionCreate
 from app.programs import service as programs
 from app.programs.schemas import ProgramCreate
+from app.reviews import service as reviews
 from app.roster import service as roster
 from app.users.auth import Principal
 from app.users.models import Role, User
@@ -27,6 +31,7 @@ PROGRAM_CODE = "XSG-2023"
 COHORT = 2023
 WAN = 1_000_000  # fen per 万元
 DEMO_PASSWORD = "Demo-2024!"
+REQUIRED_KINDS = ("application_report", "business_license", "financial_statement")
 
 DISTRICT_SPLIT = [  # 41 enterprises over Urumqi's eight districts
     ("650102", 6), ("650103", 7), ("650104", 8), ("650105", 4),
@@ -87,7 +92,8 @@ def _enterprises() -> list[dict]:
 
 
 def _background_roster() -> list[dict]:
-    """The rest of the city's 规上 roster: 380 enterprises in 2022, of which 12 left in 2023."""
+    """The rest of the city's 规上 roster: 380 enterprises in 2022, 12 of them gone in 2023
+    and a few more in 2024."""
     rows = []
     for j in range(380):
         district = DISTRICT_SPLIT[j % 8][0]
@@ -99,17 +105,29 @@ def _background_roster() -> list[dict]:
         rows.append((uscc, name, district, code, 2022, first, revenue))
         if j % 32 != 5:  # 12 enterprises drop out of the 2023 roster
             rows.append((uscc, name, district, code, 2023, first, revenue + (j % 7) * 10 * WAN))
+            if j % 45 != 7:  # and a few more out of the 2024 one
+                rows.append((uscc, name, district, code, 2024, first, revenue + (j % 9) * 12 * WAN))
     return rows
 
 
-def _roster_csv(enterprises: list[dict]) -> bytes:
+# The 2023 cohort in the 2024 roster: all but three stayed 规上 (the seed's risk: some
+# cannot sustain their growth).
+DROPPED_2024 = {17, 29, 36}
+
+
+def _roster_csv(enterprises: list[dict], cohort_2024: list[dict]) -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(["统一社会信用代码", "企业名称", "区县代码", "行业代码", "年份", "入库年月", "主营业务收入（元）"])
     for uscc, name, district, code, year, first, revenue_fen in _background_roster():
         writer.writerow([uscc, name, district, code, year, first, f"{revenue_fen // 100}.00"])
     for e in enterprises:
-        writer.writerow([e["uscc"], e["name"], e["district_code"], e["industry_code"], COHORT, e["first_included"],
+        row = [e["uscc"], e["name"], e["district_code"], e["industry_code"]]
+        writer.writerow([*row, COHORT, e["first_included"], f"{e['revenue_wan'] * WAN // 100}.00"])
+        if e["serial"] not in DROPPED_2024:
+            writer.writerow([*row, 2024, e["first_included"], f"{e['revenue_wan'] * 108 // 100 * WAN // 100}.00"])
+    for e in cohort_2024:
+        writer.writerow([e["uscc"], e["name"], e["district_code"], e["industry_code"], 2024, e["first_included"],
                          f"{e['revenue_wan'] * WAN // 100}.00"])
     return ("\ufeff" + buf.getvalue()).encode()
 
@@ -140,7 +158,11 @@ def _pdf(title: str) -> bytes:
 
 
 def _program_body() -> ProgramCreate:
-    return ProgramCreate.model_validate({
+    return ProgramCreate.model_validate(_program_dict())
+
+
+def _program_dict() -> dict:
+    return {
         "code": PROGRAM_CODE,
         "title": "2023年度“小升规”专项奖补资金",
         "cohort_year": COHORT,
@@ -158,7 +180,7 @@ def _program_body() -> ProgramCreate:
             {"document_no": "乌政办〔2023〕77号", "title": "乌鲁木齐市工业企业“小升规”三年培育行动工作方案（2023—2025年）", "issued_on": "2023-08-01"},
             {"document_no": "乌财建〔2024〕169号", "title": "关于拨付2023年度“小升规”专项奖补资金的通知", "issued_on": "2024-06-26"},
         ],
-    })
+    }
 
 
 def _ensure_accounts(session: Session) -> list[tuple[str, str, str, str]]:
@@ -177,6 +199,125 @@ def _ensure_accounts(session: Session) -> list[tuple[str, str, str, str]]:
     return printed
 
 
+def _system(district: str) -> Principal:
+    return Principal(name=f"{district}-system", role=Role.district_system, district_code=district, via="token")
+
+
+def _submit(session: Session, e: dict, program_code: str, today: date, kinds: tuple[str, ...] = REQUIRED_KINDS) -> Application:
+    district = e["district_code"]
+    client = _system(district)
+    body = ApplicationSubmit.model_validate({
+        "external_ref": f"{district}-{today.year}-{e['serial'] + 1:04d}",
+        "declared_revenue": f"{e['revenue_wan'] * WAN // 100}.00",
+        "first_above_scale_period": e["first_included"],
+        "enterprise": {
+            "uscc": e["uscc"], "name": e["name"], "district_code": district, "industry_code": e["industry_code"],
+            "address": f"乌鲁木齐市{DISTRICT_SHORT[district]}{'' if district == '650121' else '区'}工业园{e['serial'] + 1}号",
+            "legal_representative": "王" + "建国志强海燕丽娟春梅"[e["serial"] % 10], "contact_name": "财务部",
+            "contact_phone": f"0991-{5200000 + e['serial'] * 137:07d}", "bank_name": "中国工商银行乌鲁木齐分行",
+            "bank_account": f"2902{e['serial'] * 7919 + 1000000:012d}",
+        },
+    })
+    application, _created = applications.submit(session, client, program_code, body, today=today)
+    titles = {"application_report": "Application report", "business_license": "Business license",
+              "financial_statement": f"Financial statement {today.year - 1}"}
+    for kind in kinds:
+        upload = UploadFile(io.BytesIO(_pdf(f"{titles[kind]} - {e['uscc']}")), filename=f"{kind}.pdf")
+        documents.upload_for_application(session, client, application.id, kind, upload)
+    return application
+
+
+def _review(session: Session, application: Application, role: Role, decision: str = "approve", opinion: str = "") -> None:
+    district = application.district_code if role in (Role.district_industry, Role.district_stats) else None
+    name = {Role.district_industry: f"{district}-industry", Role.district_stats: f"{district}-stats"}.get(role, role.value)
+    reviewer = Principal(name=name, role=role, district_code=district, via="session")
+    opinion = opinion or {"district": "经区（县）工信、统计部门联合初审，材料齐全，符合奖补条件，同意上报。",
+                          "city": "经市工信局、市统计局复审，符合首次升规奖补条件，同意。"}[reviews.seat_of(reviewer)[0]]
+    reviews.decide(session, reviewer, application.id, decision=decision, opinion=opinion, if_match=f'"{application.version}"')
+
+
+def _approve_stage(session: Session, application: Application, stage: str) -> None:
+    roles = (Role.district_industry, Role.district_stats) if stage == "district" else (Role.city_stats, Role.city_industry)
+    for role in roles:
+        _review(session, application, role)
+
+
+CITY_INDUSTRY = Principal(name="city_industry", role=Role.city_industry, district_code=None, via="session")
+NOTICE_CHANNELS = ["乌鲁木齐市人民政府网站", "市、区（县）两级工信部门办公地点"]
+
+
+def _load_2023(session: Session, enterprises: list[dict]) -> None:
+    """XSG-2023 as the seed tells it: 41 applications, both review stages, a five-working-day
+    public notice in June 2024 with one objection by letter (not upheld), closed → 审定."""
+    apps = [_submit(session, e, PROGRAM_CODE, date(2024, 3, 11 + e["serial"] % 20)) for e in enterprises]
+    for application in apps:
+        _approve_stage(session, application, "district")
+    for application in apps:
+        _approve_stage(session, application, "city")
+    notice = notices.create_notice(session, CITY_INDUSTRY, PROGRAM_CODE, "2023年度“小升规”专项奖补资金拟奖补企业名单公示",
+                                   date(2024, 6, 11), channels=NOTICE_CHANNELS)
+    objection = notices.record_objection(session, CITY_INDUSTRY, notice.id, ObjectionCreate.model_validate({
+        "application_id": apps[5].id, "objector_name": "匿名来信", "contact": "来信（无回信地址）", "channel": "letter",
+        "content": "反映该企业2023年实际产值未达规上标准。",
+    }))
+    notices.resolve_objection(session, CITY_INDUSTRY, objection.id, upheld=False,
+                              note="经市统计局核查统计联网直报数据，该企业2023年主营业务收入达规上标准，异议不成立。")
+    notices.close_notice(session, CITY_INDUSTRY, notice.id, today=date(2024, 6, 18))
+
+
+def _cohort_2024() -> list[dict]:
+    """XSG-2024's applicants, first 规上 in 2024; one (1850 万元) below the threshold."""
+    rows = []
+    districts = ["650102"] * 7 + ["650103", "650104", "650104", "650105", "650106", "650109"]
+    for k, district in enumerate(districts):
+        code, trade = TRADES[(k + 5) % len(TRADES)]
+        rows.append({
+            "uscc": make_uscc(district, 20240000 + k), "district_code": district, "industry_code": code,
+            "name": f"新疆{BRANDS[(k + 7) % len(BRANDS)]}{trade}科技有限公司",
+            "revenue_wan": 1_850 if k == 4 else 2_150 + k * 613, "first_included": f"2024-{(k % 12) + 1:02d}",
+            "serial": 100 + k,
+        })
+    return rows
+
+
+def _load_2024(session: Session, cohort: list[dict], system: Principal) -> None:
+    """XSG-2024 in progress: an application at every stage, one returned, one rejected."""
+    programs.create_program(session, _program_body_2024(), principal=system)
+    code = "XSG-2024"
+    today = date(2025, 3, 20)
+    apps = [_submit(session, e, code, today, kinds=REQUIRED_KINDS if k != 5 else REQUIRED_KINDS[:2])
+            for k, e in enumerate(cohort)]
+    # in_notice: three through both stages and into an open notice
+    for application in apps[7:10]:
+        _approve_stage(session, application, "district")
+        _approve_stage(session, application, "city")
+    notices.create_notice(session, CITY_INDUSTRY, code, "2024年度“小升规”专项奖补资金拟奖补企业名单公示",
+                          date(2025, 6, 9), channels=NOTICE_CHANNELS)
+    for application in apps[10:12]:  # city_approved, after the notice went out
+        _approve_stage(session, application, "district")
+        _approve_stage(session, application, "city")
+    for application in apps[0:2]:  # district_approved
+        _approve_stage(session, application, "district")
+    _review(session, apps[2], Role.district_industry)  # submitted, one department approved
+    _review(session, apps[4], Role.district_stats, "reject",  # rejected: the roster says below the line
+            "经统计名录核查，该企业2024年主营业务收入1850万元，未达2000万元规上标准，不予奖补。")
+    _review(session, apps[5], Role.district_industry, "return", "申报材料不全：请补充上传2024年度财务报表后重新提交。")
+    applications.withdraw(session, _system(apps[6].district_code), apps[6].id, "企业已获得其他同类奖励，主动撤回申报。",
+                          f'"{apps[6].version}"')
+    # apps[3] and apps[12] stay submitted, awaiting both district departments
+
+
+def _program_body_2024() -> ProgramCreate:
+    body = _program_dict()
+    body.update({
+        "code": "XSG-2024", "title": "2024年度“小升规”专项奖补资金", "cohort_year": 2024, "budget_year": 2025,
+        "city_budget": "1300000.00", "target_enterprise_count": 13, "application_opens_on": "2025-03-01",
+        "application_closes_on": "2025-04-30", "payment_deadline": "2025-09-30",
+        "policy_documents": [body["policy_documents"][0]],
+    })
+    return ProgramCreate.model_validate(body)
+
+
 def load_demo(session: Session) -> list[tuple[str, str, str, str]]:
     """Load the demo (once; a re-run keeps the data and resets the demo passwords).
     Returns (username, password, role, district) of every demo account."""
@@ -187,31 +328,14 @@ def load_demo(session: Session) -> list[tuple[str, str, str, str]]:
     programs.create_program(session, _program_body(), principal=system)
 
     enterprises = _enterprises()
+    cohort_2024 = _cohort_2024()
     stats = Principal(name="city_stats", role=Role.city_stats, district_code=None, via="token")
-    report = roster.import_roster(session, filename="2022-2023规上工业企业名录.csv", fileobj=io.BytesIO(_roster_csv(enterprises)),
-                                  principal=stats)
+    report = roster.import_roster(session, filename="2022-2024规上工业企业名录.csv",
+                                  fileobj=io.BytesIO(_roster_csv(enterprises, cohort_2024)), principal=stats)
     assert not report.rejected, report.rejected
 
-    for e in enterprises:
-        district = e["district_code"]
-        client = Principal(name=f"{district}-system", role=Role.district_system, district_code=district, via="token")
-        body = ApplicationSubmit.model_validate({
-            "external_ref": f"{district}-2024-{e['serial'] + 1:04d}",
-            "declared_revenue": f"{e['revenue_wan'] * WAN // 100}.00",
-            "first_above_scale_period": e["first_included"],
-            "enterprise": {
-                "uscc": e["uscc"], "name": e["name"], "district_code": district, "industry_code": e["industry_code"],
-                "address": f"乌鲁木齐市{DISTRICT_SHORT[district]}{'' if district == '650121' else '区'}工业园{e['serial'] + 1}号",
-                "legal_representative": "王" + "建国志强海燕丽娟春梅"[e["serial"] % 10], "contact_name": "财务部",
-                "contact_phone": f"0991-{5200000 + e['serial'] * 137:07d}", "bank_name": "中国工商银行乌鲁木齐分行",
-                "bank_account": f"2902{e['serial'] * 7919 + 1000000:012d}",
-            },
-        })
-        application, _created = applications.submit(session, client, PROGRAM_CODE, body, today=date(2024, 3, 11 + e["serial"] % 20))
-        for kind, title in (("application_report", "Application report"), ("business_license", "Business license"),
-                            ("financial_statement", "Financial statement 2023")):
-            upload = UploadFile(io.BytesIO(_pdf(f"{title} - {e['uscc']}")), filename=f"{kind}.pdf")
-            documents.upload_for_application(session, client, application.id, kind, upload)
+    _load_2023(session, enterprises)
+    _load_2024(session, cohort_2024, system)
 
     # A district system's API token, printed like the accounts.
     _tok, raw = create_token(session, name="tianshan-district-system", role=Role.district_system.value, district_code="650102")

@@ -8,7 +8,9 @@ from app.demo import DEMO_ACCOUNTS, load_demo
 from app.documents.models import Document
 from app.enterprises.models import Enterprise
 from app.enterprises.uscc import is_valid
+from app.notices.models import Notice
 from app.programs.models import Program
+from app.reviews.models import ReviewDecision
 from app.roster.models import RosterEntry
 
 
@@ -20,7 +22,8 @@ def test_demo_reproduces_the_seed_programme(session, client):
     assert program.city_budget_fen == 4_100_000_00
 
     apps = session.exec(select(Application).where(Application.program_id == program.id)).all()
-    assert len(apps) == 41 and {a.status for a in apps} == {"submitted"}
+    # both review stages and a closed public notice: all 41 审定
+    assert len(apps) == 41 and {a.status for a in apps} == {"approved"}
     usccs = [session.get(Enterprise, a.enterprise_id).uscc for a in apps]
     assert all(is_valid(u) for u in usccs) and len(set(usccs)) == 41
 
@@ -35,9 +38,20 @@ def test_demo_reproduces_the_seed_programme(session, client):
     assert 0.86 < sum(top_two) / total < 0.88
 
     # documents complete and every rule passes
-    assert session.exec(select(func.count()).select_from(Document)).one() == 123
-    outcomes = session.exec(select(EligibilityCheck.outcome).distinct()).all()
+    assert session.exec(select(func.count()).select_from(Document).where(Document.application_id.in_([a.id for a in apps]))).one() == 123
+    outcomes = session.exec(select(EligibilityCheck.outcome).distinct().where(EligibilityCheck.application_id.in_([a.id for a in apps]))).all()
     assert outcomes == ["pass"]
+    decisions = session.exec(select(ReviewDecision.stage, ReviewDecision.department, func.count()).join(
+        Application, Application.id == ReviewDecision.application_id).where(Application.program_id == program.id)
+        .group_by(ReviewDecision.stage, ReviewDecision.department)).all()
+    assert sorted(decisions) == [("city", "industry", 41), ("city", "stats", 41), ("district", "industry", 41), ("district", "stats", 41)]
+    notice = session.exec(select(Notice).where(Notice.program_id == program.id)).one()
+    assert (notice.starts_on.isoformat(), notice.ends_on.isoformat(), notice.status) == ("2024-06-11", "2024-06-17", "closed")
+
+    # the 2024 cohort is in progress, with an application at every stage
+    second = session.exec(select(Program).where(Program.code == "XSG-2024")).one()
+    statuses = set(session.exec(select(Application.status).where(Application.program_id == second.id)).all())
+    assert statuses == {"submitted", "district_approved", "city_approved", "in_notice", "returned", "rejected", "withdrawn"}
 
     # one account per role, and the printed credentials sign in
     roles = {role for _u, _p, role, _d in accounts}
@@ -45,8 +59,8 @@ def test_demo_reproduces_the_seed_programme(session, client):
     r = client.post("/login", data={"username": "ts_industry", "password": "Demo-2024!"}, follow_redirects=False)
     assert r.status_code == 303
     listed = client.get("/api/v1/applications?limit=500").json()["items"]
-    assert len(listed) == 6 and {i["district_code"] for i in listed} == {"650102"}
+    assert len(listed) == 6 + 7 and {i["district_code"] for i in listed} == {"650102"}
 
     # a second run changes nothing but the passwords
     load_demo(session)
-    assert session.exec(select(func.count()).select_from(Application)).one() == 41
+    assert session.exec(select(func.count()).select_from(Application)).one() == 41 + 13
