@@ -6,7 +6,8 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app.core.errors import install_error_handlers
-from app.core.middleware import LimitBodyMiddleware, SecurityHeadersMiddleware
+from app.core.middleware import LimitBodyMiddleware, RejectNulMiddleware, SecurityHeadersMiddleware
+from app.core.openapi import document_problems
 
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 
@@ -32,6 +33,7 @@ def create_app() -> FastAPI:
     app = FastAPI(title="ScaleUp 小升规奖补资金管理与绩效评价系统", version="1.0.0", description=DESCRIPTION)
     install_error_handlers(app)
     app.add_middleware(LimitBodyMiddleware)
+    app.add_middleware(RejectNulMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     for router in (
         health_router,
@@ -49,6 +51,7 @@ def create_app() -> FastAPI:
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    document_problems(app)
     return app
 
 

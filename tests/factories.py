@@ -66,15 +66,21 @@ def add_roster(session: Session, uscc: str, *, year: int = 2023, district: str =
 
 
 def complete_documents(session: Session, application_id: int) -> None:
-    """Attach the three required documents (rows only) and recompute eligibility, as the
-    upload route would; the upload route itself is tested in tests/documents."""
+    """Attach the three required documents — real files in storage, rows as the upload
+    route writes them — and recompute eligibility. The upload route itself is tested in
+    tests/documents."""
+    import io
+
     from app.applications import eligibility
     from app.applications.models import Application
+    from app.documents import storage
     from app.documents.models import Document
 
     for kind in eligibility.REQUIRED_DOCUMENTS:
+        stored = storage.save_stream(io.BytesIO(PDF_BYTES), len(PDF_BYTES), inspect=lambda _path: ".pdf")
         session.add(Document(application_id=application_id, kind=kind, filename=f"{kind}.pdf", content_type="application/pdf",
-                             size=len(PDF_BYTES), sha256="0" * 64, storage_key=f"test-{application_id}-{kind}", uploaded_by="test"))
+                             size=stored.size, sha256=stored.sha256, storage_key=stored.storage_key,
+                             uploaded_by="test"))
     session.flush()
     eligibility.recompute(session, session.get(Application, application_id))
     session.commit()

@@ -2,6 +2,8 @@
 fragment for HTMX from the same route."""
 
 from typing import Annotated
+
+from fastapi import Path as _P
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Request
@@ -103,7 +105,7 @@ def list_applications(
 
 
 @router.get("/applications/{application_id}", response_model=ApplicationPublic, summary="申报详情", responses=PROBLEM_RESPONSES)
-def get_application(application_id: int, request: Request, session: SessionDep, principal: Reader):
+def get_application(application_id: Annotated[int, _P(ge=1, le=2_147_483_647)], request: Request, session: SessionDep, principal: Reader):
     application = service.get_visible(session, principal, application_id)
     body = service.public(session, application, principal)
     if wants_fragment(request):
@@ -130,7 +132,7 @@ def detail_fragment(request: Request, session, principal: Principal, body: dict,
 
 @router.put("/applications/{application_id}", response_model=ApplicationPublic, summary="补正后重新提交", responses=PROBLEM_RESPONSES)
 def resubmit_application(
-    application_id: int,
+    application_id: Annotated[int, _P(ge=1, le=2_147_483_647)],
     body: ApplicationSubmit,
     session: SessionDep,
     principal: Submitter,
@@ -142,7 +144,7 @@ def resubmit_application(
 
 @router.post("/applications/{application_id}/withdraw", response_model=ApplicationPublic, summary="撤回申报", responses=PROBLEM_RESPONSES)
 def withdraw_application(
-    application_id: int,
+    application_id: Annotated[int, _P(ge=1, le=2_147_483_647)],
     session: SessionDep,
     principal: Submitter,
     body: Annotated[WithdrawBody, Body()],

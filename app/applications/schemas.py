@@ -1,5 +1,7 @@
 """Request and response bodies of the application API (table models are never bodies)."""
 
+from app.core.schemas import InputModel
+
 import re
 from datetime import datetime
 from typing import Annotated
@@ -12,7 +14,7 @@ from app.enterprises.uscc import uscc_problem
 _PERIOD = re.compile(r"^(19|20)\d{2}-(0[1-9]|1[0-2])$")
 
 
-class EnterpriseIn(BaseModel):
+class EnterpriseIn(InputModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     uscc: Annotated[str, Field(description="统一社会信用代码（GB 32100-2015）", examples=["916501005605186765"])]
@@ -35,7 +37,7 @@ class EnterpriseIn(BaseModel):
         return value
 
 
-class ApplicationSubmit(BaseModel):
+class ApplicationSubmit(InputModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     external_ref: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._\-/]+$",
@@ -52,7 +54,7 @@ class ApplicationSubmit(BaseModel):
         return value
 
 
-class WithdrawBody(BaseModel):
+class WithdrawBody(InputModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     reason: Annotated[str, Field(min_length=2, max_length=500, description="撤回原因")]
 

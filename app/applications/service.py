@@ -16,7 +16,7 @@ from app.audit import service as audit
 from app.core.db import iso, utcnow
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.money import fen_to_yuan
-from app.core.pagination import decode_cursor, encode_cursor
+from app.core.pagination import decode_cursor, decode_id_cursor, encode_cursor
 from app.districts.models import District
 from app.documents.models import Document
 from app.enterprises.models import Enterprise
@@ -101,11 +101,9 @@ def list_page(
         stmt = stmt.where(or_(col(Enterprise.name).contains(q), Enterprise.uscc == q.upper(), Application.external_ref == q))
     if awaiting:
         stmt = _awaiting(stmt, *awaiting)
-    after = decode_cursor(cursor)
-    if after:
-        if not isinstance(after[0], int):
-            raise Invalid("分页游标 cursor 无效。")
-        stmt = stmt.where(Application.id < after[0])
+    after_id = decode_id_cursor(cursor)
+    if after_id is not None:
+        stmt = stmt.where(Application.id < after_id)
     rows = list(session.exec(stmt.order_by(col(Application.id).desc()).limit(limit + 1)).all())
     page = rows[:limit]
     next_cursor = encode_cursor([page[-1][0].id]) if len(rows) > limit else None

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Depends, Query
 
 from app.audit import service
 from app.core.db import SessionDep
-from app.core.pagination import Limit, decode_cursor, encode_cursor
+from app.core.pagination import Limit, decode_cursor, decode_id_cursor, encode_cursor
 from app.users.auth import Principal, require_roles
 from app.users.models import Role
 
@@ -21,8 +21,7 @@ def list_audit_events(
     limit: Limit = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> dict:
-    after = decode_cursor(cursor)
-    after_id = after[0] if after and isinstance(after[0], int) else None
+    after_id = decode_id_cursor(cursor)
     events = service.list_events(session, entity_type=entity_type, entity_id=entity_id, actor=actor, after_id=after_id, limit=limit + 1)
     page, more = events[:limit], len(events) > limit
     return {"items": [service.as_public(e) for e in page], "next_cursor": encode_cursor([page[-1].id]) if more else None}

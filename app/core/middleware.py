@@ -78,6 +78,23 @@ async def _send_413(send, limit: int) -> None:  # noqa: ANN001
     await send({"type": "http.response.body", "body": body})
 
 
+class RejectNulMiddleware:
+    """PostgreSQL text cannot hold NUL: refuse it in the path or query string with a 422."""
+
+    def __init__(self, app):  # noqa: ANN001
+        self.app = app
+
+    async def __call__(self, scope, receive, send):  # noqa: ANN001
+        if scope["type"] == "http" and ("\x00" in scope["path"] or b"%00" in scope.get("query_string", b"")):
+            body = json.dumps(problem_body(422, "validation_error", "数据校验未通过", "地址或查询参数不能包含 NUL（%00）字符。"),
+                              ensure_ascii=False).encode()
+            await send({"type": "http.response.start", "status": 422, "headers": [
+                (b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await self.app(scope, receive, send)
+
+
 class SecurityHeadersMiddleware:
     def __init__(self, app):  # noqa: ANN001
         self.app = app

@@ -1,5 +1,7 @@
 """Request and response bodies of the notice routes (table models never are)."""
 
+from app.core.schemas import InputModel
+
 import re
 import datetime as dt
 from datetime import date
@@ -48,7 +50,7 @@ def text(max_length: int, *, required: bool = True):  # noqa: ANN201 - an Annota
 RowId = Annotated[int, Field(ge=1, le=2_147_483_647)]
 
 
-class _Body(BaseModel):
+class _Body(InputModel):
     model_config = ConfigDict(extra="forbid")
 
 

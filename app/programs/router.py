@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Response
 
 from app.core.db import SessionDep
 from app.core.errors import Invalid
-from app.core.pagination import Limit, decode_cursor, encode_cursor
+from app.core.pagination import Limit, decode_cursor, decode_id_cursor, encode_cursor
 from app.programs import service
 from app.programs.schemas import IndicatorTable, IndicatorTableUpdate, ProgramCreate, ProgramPage, ProgramPublic
 from app.users.auth import CurrentPrincipal, Principal, require_roles
@@ -61,8 +61,7 @@ def list_programs(
     limit: Limit = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> ProgramPage:
-    after = decode_cursor(cursor)
-    before_id = after[0] if after and isinstance(after[0], int) else None
+    before_id = decode_id_cursor(cursor)
     programs = service.list_programs(session, before_id=before_id, limit=limit + 1)
     page, more = programs[:limit], len(programs) > limit
     return ProgramPage(

@@ -1,5 +1,7 @@
 """Request and response bodies of the programme routes (table models never are)."""
 
+from app.core.schemas import InputModel
+
 import re
 from datetime import date
 from decimal import Decimal
@@ -21,7 +23,7 @@ Op = Literal[">=", "=", "<="]
 Kind = Literal["quantitative", "qualitative"]
 
 
-class _Body(BaseModel):
+class _Body(InputModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 

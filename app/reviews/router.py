@@ -1,5 +1,7 @@
 from typing import Annotated
 
+from fastapi import Path as _P
+
 from fastapi import APIRouter, Depends, Header, Query, Request
 
 from app.applications import service as applications
@@ -21,7 +23,7 @@ Reviewer = Annotated[Principal, Depends(require_roles(*service.SEATS))]
 @router.post("/applications/{application_id}/reviews", status_code=201, response_model=ApplicationPublic,
              summary="审核（初审 / 复审）", responses=PROBLEM_RESPONSES)
 def review_application(
-    application_id: int,
+    application_id: Annotated[int, _P(ge=1, le=2_147_483_647)],
     body: ReviewCreate,
     request: Request,
     session: SessionDep,

@@ -1,9 +1,10 @@
+from app.core.schemas import InputModel
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 
-class ReviewCreate(BaseModel):
+class ReviewCreate(InputModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     decision: Annotated[Literal["approve", "reject", "return"], Field(description="approve 同意 / reject 不同意 / return 退回补正")]

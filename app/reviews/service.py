@@ -11,7 +11,7 @@ from app.applications.models import Application
 from app.applications.service import get_visible
 from app.core.db import iso
 from app.core.errors import Conflict, Forbidden, Invalid
-from app.core.pagination import decode_cursor, encode_cursor
+from app.core.pagination import decode_cursor, decode_id_cursor, encode_cursor
 from app.enterprises.models import Enterprise
 from app.programs.models import Program
 from app.reviews.models import ReviewDecision
@@ -130,11 +130,9 @@ def list_page(
         stmt = stmt.where(ReviewDecision.department == department)
     if decision:
         stmt = stmt.where(ReviewDecision.decision == decision)
-    after = decode_cursor(cursor)
-    if after:
-        if not isinstance(after[0], int):
-            raise Invalid("分页游标 cursor 无效。")
-        stmt = stmt.where(ReviewDecision.id < after[0])
+    after_id = decode_id_cursor(cursor)
+    if after_id is not None:
+        stmt = stmt.where(ReviewDecision.id < after_id)
     rows = session.exec(stmt.order_by(col(ReviewDecision.id).desc()).limit(limit + 1)).all()
     page = rows[:limit]
     items = [
