@@ -61,6 +61,13 @@ def demo(
 def _serve(host: str, port: int, workers: int, reload: bool) -> None:
     import uvicorn
 
+    from app.documents.storage import remove_stale_temporaries
+
+    # Temporary files of uploads cut short by a crash are never referenced: clear them.
+    removed = remove_stale_temporaries(older_than_seconds=3600)
+    if removed:
+        typer.echo(f"已清理 {removed} 个中断上传留下的临时文件。")
+
     typer.echo(f"ScaleUp 正在 http://{host}:{port} 提供服务")
     uvicorn.run("app.main:app", host=host, port=port, workers=workers, proxy_headers=True, reload=reload)
 
