@@ -80,3 +80,13 @@ def test_browser_gets_an_error_page_not_json(client):
     assert "未找到" in r.text
     api = client.get("/api/v1/no-such", headers={"Accept": "text/html"})
     assert api.headers["content-type"].startswith("application/problem+json")
+
+
+def test_control_characters_in_body_refused(client, ts):
+    from tests.factories import application_body
+
+    body = application_body()
+    body["enterprise"]["name"] = "新疆\x01测试有限公司"
+    r = client.post("/api/v1/programs/T-2023/applications", json=body, headers=ts)
+    err = _is_problem(r, 422)["errors"][0]
+    assert err["loc"] == ["body", "enterprise", "name"] and "控制字符" in err["msg"]
