@@ -22,6 +22,8 @@ def create_app() -> FastAPI:
     from app.audit.router import router as audit_router
     from app.districts.router import router as districts_router
     from app.documents.router import router as documents_router
+    from app.funds.router import router as funds_router
+    from app.funds.statements import router as statements_router
     from app.health import router as health_router
     from app.notices.router import pages_router as notices_pages_router, router as notices_router
     from app.pages.router import router as pages_router
@@ -45,6 +47,8 @@ def create_app() -> FastAPI:
         notices_router,
         notices_pages_router,
         documents_router,
+        funds_router,
+        statements_router,
         audit_router,
         users_router,
         pages_router,
