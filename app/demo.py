@@ -17,6 +17,8 @@ from app.applications.models import Application
 from app.applications.schemas import ApplicationSubmit
 from app.documents import service as documents
 from app.enterprises.uscc import make_uscc
+from app.funds import service as funds
+from app.funds.schemas import AppropriationCreate, PaymentBatchCreate
 from app.notices import service as notices
 from app.notices.schemas import ObjectionCreate
 from app.programs import service as programs
@@ -54,6 +56,7 @@ DEMO_ACCOUNTS = [  # username, role, district
     ("city_industry", Role.city_industry, None),
     ("city_stats", Role.city_stats, None),
     ("finance", Role.finance, None),
+    ("ts_finance", Role.finance, "650102"),
     ("evaluator", Role.evaluator, None),
     ("auditor", Role.auditor, None),
 ]
@@ -248,7 +251,8 @@ NOTICE_CHANNELS = ["乌鲁木齐市人民政府网站", "市、区（县）两�
 
 def _load_2023(session: Session, enterprises: list[dict]) -> None:
     """XSG-2023 as the seed tells it: 41 applications, both review stages, a five-working-day
-    public notice in June 2024 with one objection by letter (not upheld), closed → 审定."""
+    public notice in June 2024 with one objection by letter (not upheld), closed → 审定,
+    then appropriated and paid."""
     apps = [_submit(session, e, PROGRAM_CODE, date(2024, 3, 11 + e["serial"] % 20)) for e in enterprises]
     for application in apps:
         _approve_stage(session, application, "district")
@@ -263,6 +267,38 @@ def _load_2023(session: Session, enterprises: list[dict]) -> None:
     notices.resolve_objection(session, CITY_INDUSTRY, objection.id, upheld=False,
                               note="经市统计局核查统计联网直报数据，该企业2023年主营业务收入达规上标准，异议不成立。")
     notices.close_notice(session, CITY_INDUSTRY, notice.id, today=date(2024, 6, 18))
+    _pay_2023(session, apps)
+
+
+def _pay_2023(session: Session, apps: list[Application]) -> None:
+    """The money, as the seed tells it: finance approved the city's 410万 on 2024-06-26
+    (乌财建〔2024〕169号), it arrived in full, and the treasury paid all 41 on 2024-08-08 with
+    bank e-receipts; each district appropriated and paid its own tranche."""
+    city_finance = Principal(name="finance", role=Role.finance, district_code=None, via="session")
+    funds.create_appropriation(session, city_finance, PROGRAM_CODE, AppropriationCreate.model_validate({
+        "level": "city", "amount": "4100000.00", "document_no": "乌财建〔2024〕169号", "approved_on": "2024-06-26",
+        "arrived_amount": "4100000.00", "arrived_on": "2024-07-05"}))
+    paid = funds.record_batch(session, city_finance, PROGRAM_CODE, PaymentBatchCreate.model_validate({
+        "level": "city", "paid_on": "2024-08-08", "voucher_no": "GKZF2024080800169", "application_ids": [a.id for a in apps]}))
+    by_district: dict[str, list[Application]] = {}
+    for application in apps:
+        by_district.setdefault(application.district_code, []).append(application)
+    for n, (district, members) in enumerate(sorted(by_district.items()), start=1):
+        district_finance = Principal(name=f"{district}-finance", role=Role.finance, district_code=district, via="session")
+        amount = f"{len(members) * 100000}.00"
+        funds.create_appropriation(session, district_finance, PROGRAM_CODE, AppropriationCreate.model_validate({
+            "level": "district", "district_code": district, "amount": amount,
+            "document_no": f"{DISTRICT_SHORT[district]}财建〔2024〕{40 + n}号", "approved_on": "2024-07-10",
+            "arrived_amount": amount, "arrived_on": "2024-07-18"}))
+        paid += funds.record_batch(session, district_finance, PROGRAM_CODE, PaymentBatchCreate.model_validate({
+            "level": "district", "paid_on": "2024-08-20", "voucher_no": f"QJZF{district}20240820",
+            "application_ids": [a.id for a in members]}))
+    for payment in paid:
+        payer = city_finance if payment.level == "city" else Principal(
+            name="district-finance", role=Role.finance, district_code=session.get(Application, payment.application_id).district_code,
+            via="session")
+        receipt = UploadFile(io.BytesIO(_pdf(f"Bank e-receipt {payment.voucher_no} #{payment.id}")), filename="电子回单.pdf")
+        funds.upload_receipt(session, payer, payment.id, receipt)
 
 
 def _cohort_2024() -> list[dict]:

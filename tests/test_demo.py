@@ -8,6 +8,7 @@ from app.demo import DEMO_ACCOUNTS, load_demo
 from app.documents.models import Document
 from app.enterprises.models import Enterprise
 from app.enterprises.uscc import is_valid
+from app.funds.models import Appropriation, Payment
 from app.notices.models import Notice
 from app.programs.models import Program
 from app.reviews.models import ReviewDecision
@@ -22,8 +23,8 @@ def test_demo_reproduces_the_seed_programme(session, client):
     assert program.city_budget_fen == 4_100_000_00
 
     apps = session.exec(select(Application).where(Application.program_id == program.id)).all()
-    # both review stages and a closed public notice: all 41 审定
-    assert len(apps) == 41 and {a.status for a in apps} == {"approved"}
+    # both review stages, a closed public notice, both tranches paid
+    assert len(apps) == 41 and {a.status for a in apps} == {"paid"}
     usccs = [session.get(Enterprise, a.enterprise_id).uscc for a in apps]
     assert all(is_valid(u) for u in usccs) and len(set(usccs)) == 41
 
@@ -47,6 +48,17 @@ def test_demo_reproduces_the_seed_programme(session, client):
     assert sorted(decisions) == [("city", "industry", 41), ("city", "stats", 41), ("district", "industry", 41), ("district", "stats", 41)]
     notice = session.exec(select(Notice).where(Notice.program_id == program.id)).one()
     assert (notice.starts_on.isoformat(), notice.ends_on.isoformat(), notice.status) == ("2024-06-11", "2024-06-17", "closed")
+
+    # the money: 410万 approved 2024-06-26 and arrived; 41 × 10万 paid 2024-08-08 with receipts
+    city = session.exec(select(Appropriation).where(Appropriation.program_id == program.id, Appropriation.level == "city")).one()
+    assert (city.document_no, city.approved_on.isoformat(), city.amount_fen, city.arrived_amount_fen) == (
+        "乌财建〔2024〕169号", "2024-06-26", 4_100_000_00, 4_100_000_00)
+    paid = session.exec(select(Payment).join(Application, Application.id == Payment.application_id)
+                        .where(Application.program_id == program.id, Payment.level == "city")).all()
+    assert len(paid) == 41 and sum(p.amount_fen for p in paid) == 4_100_000_00
+    assert {p.paid_on.isoformat() for p in paid} == {"2024-08-08"}
+    receipts = session.exec(select(func.count()).select_from(Document).where(Document.payment_id.in_([p.id for p in paid]))).one()
+    assert receipts == 41
 
     # the 2024 cohort is in progress, with an application at every stage
     second = session.exec(select(Program).where(Program.code == "XSG-2024")).one()
