@@ -22,6 +22,7 @@ def create_app() -> FastAPI:
     from app.audit.router import router as audit_router
     from app.districts.router import router as districts_router
     from app.documents.router import router as documents_router
+    from app.funds.pages import router as funds_pages_router
     from app.funds.router import router as funds_router
     from app.funds.statements import router as statements_router
     from app.health import router as health_router
@@ -48,6 +49,7 @@ def create_app() -> FastAPI:
         notices_pages_router,
         documents_router,
         funds_router,
+        funds_pages_router,
         statements_router,
         audit_router,
         users_router,
