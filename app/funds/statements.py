@@ -4,11 +4,13 @@ payments.xlsx export. Thin — parse, call the service, answer."""
 from typing import Annotated, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, File, Form, Path, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from app.core.db import SessionDep
+from app.core.htmx import wants_fragment
+from app.core.templating import templates
 from app.funds import exports, reconciliation
 from app.programs.service import get_program
 from app.users.auth import OFFICIALS, Principal, require_roles
@@ -150,6 +152,7 @@ GK2024080800001,6217000012345678,100000.00,2024-08-08
 )
 def reconcile_statement(
     code: Code,
+    request: Request,
     session: SessionDep,
     principal: Finance,
     file: Annotated[UploadFile, File(description="对账单：CSV（UTF-8 或 GBK）或 XLSX，格式见接口说明")],
@@ -163,6 +166,8 @@ def reconcile_statement(
     # The report of a national programme lists some 50,000 lines: encode the plain dicts the
     # service built (their shape is the response model above, checked by the tests) instead of
     # building a model object per line first.
+    if wants_fragment(request):
+        return templates.TemplateResponse(request, "pages/funds/_reconciliation.html", {"report": report})
     return JSONResponse(report)
 
 

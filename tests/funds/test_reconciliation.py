@@ -332,3 +332,16 @@ def test_both_tranches_in_one_voucher_are_two_identical_rows(client, session, to
     assert [(m["row"], m["payment_id"], m["level"]) for m in body["matched"]] == [(2, city.id, "city"), (3, district.id, "district")]
     assert [(u["row"], u["reason"], u["payment_id"]) for u in body["unknown"]] == [(4, "duplicate", city.id)]
     assert body["missing"] == [] and body["mismatched"] == []
+
+
+def test_reconciliation_answers_htmx_with_a_readable_fragment(client, session, token_for):
+    """The payments page's 对账 form posts the statement to the same route with HX-Request:
+    the answer is the report as HTML, in Chinese."""
+    from tests.factories import make_program
+
+    make_program(session, code="RC-HX")
+    csv = "凭证号,收款账号,金额,日期\nV-NOT-OURS,6217000012345678,100000.00,2024-08-08\n"
+    r = client.post("/api/v1/programs/RC-HX/reconciliations", files={"file": ("对账单.csv", csv.encode(), "text/csv")},
+                    headers={**token_for("finance"), "HX-Request": "true"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert "对账单中多出的行" in r.text and "V-NOT-OURS" in r.text and "相符 0 笔" in r.text
