@@ -62,6 +62,7 @@ TRANSITIONS: dict[tuple[str, str], Rule] = {
     # 拨付: paid once every tranche due is paid; a returned payment reopens it
     ("approved", "pay"): Rule(("approved", "paid"), TREASURY),
     ("paid", "return_payment"): Rule(("approved",), TREASURY),
+    ("approved", "return_payment"): Rule(("approved",), TREASURY),  # a partly paid one: recorded in its history
     **{(state, "withdraw"): Rule(("withdrawn",), SUBMITTERS)
        for state in ("submitted", "returned", "district_approved", "city_approved")},
 }

@@ -391,7 +391,7 @@ def return_payment(session: Session, principal: Principal, payment_id: int, body
                  before={"status": "paid", "application_id": application.id, "level": payment.level},
                  after={"status": "returned", "returned_on": body.returned_on, "reason": body.reason,
                         "amount": fen_to_yuan(payment.amount_fen), "voucher_no": payment.voucher_no})
-    if application.status == "paid":
+    if application.status in ("paid", "approved"):
         transition(session, application, "return_payment", principal, expected_version=application.version,
                    details={"payment_id": payment.id, "level": payment.level, "returned_on": body.returned_on,
                             "reason": body.reason})

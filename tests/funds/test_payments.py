@@ -95,7 +95,11 @@ def test_return_of_a_partly_paid_application_keeps_it_approved(client, session, 
     r = client.post(f"/api/v1/payments/{paid['id']}/return", json={"returned_on": "2024-08-20", "reason": "账户信息有误"},
                     headers=heads["finance"])
     assert r.status_code == 200 and r.json()["application_status"] == "approved"
-    assert _app(session, app_id).version == 8  # no lifecycle step: it never was `paid`
+    # a lifecycle step all the same: the return shows in the application's own history
+    assert _app(session, app_id).version == 9
+    history = session.exec(select(AuditEvent).where(AuditEvent.entity_type == "application",
+                                                    AuditEvent.entity_id == str(app_id)).order_by(col(AuditEvent.id))).all()
+    assert history[-1].action == "application.return_payment" and history[-1].after["status"] == "approved"
     events = session.exec(select(AuditEvent).where(AuditEvent.entity_type == "payment",
                                                    AuditEvent.entity_id == str(paid["id"])).order_by(col(AuditEvent.id))).all()
     assert [e.action for e in events] == ["payment.record", "payment.return"]
