@@ -29,7 +29,6 @@ import io
 import re
 import shutil
 import tempfile
-import zipfile
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -44,6 +43,7 @@ from sqlmodel import Session, col
 from app.applications.models import Application
 from app.applications.service import mask_account
 from app.audit import service as audit
+from app.core.tabular import OLE_MAGIC, XLSX_MAGIC, xlsx_rows
 from app.core.errors import Forbidden, Invalid
 from app.core.money import fen_to_yuan
 from app.enterprises.models import Enterprise
@@ -53,8 +53,6 @@ from app.programs.models import Program
 from app.users.auth import Principal
 from app.users.models import Role
 
-XLSX_MAGIC = b"PK\x03\x04"
-OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls
 HEADER_SEARCH_ROWS = 10  # bank exports often put a title or an account line above the header
 SNIFF_BYTES = 64 * 1024
 LEVELS = ("city", "district")
@@ -136,31 +134,10 @@ def _csv_rows(fileobj: IO[bytes], sample: bytes) -> Iterator[list[Any]]:
         text.detach()  # leave the caller's file open
 
 
-def _xlsx_rows(fileobj: IO[bytes]) -> Iterator[tuple[Any, ...]]:
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(fileobj, read_only=True, data_only=True)
-    except Exception:  # openpyxl raises zipfile, KeyError, XML and its own errors for broken files
-        raise _invalid_file("XLSX 文件已损坏或不是有效的 Excel 工作簿。", "xlsx_invalid", "无法读取 XLSX") from None
-    try:
-        if not workbook.worksheets:
-            return
-        sheet = workbook.worksheets[0]
-        if hasattr(sheet, "reset_dimensions"):
-            sheet.reset_dimensions()  # bank software often writes a wrong <dimension>: read every row there is
-        try:
-            yield from sheet.iter_rows(values_only=True)
-        except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError) as exc:
-            raise _invalid_file(f"XLSX 文件内容无法读取：{type(exc).__name__}。", "xlsx_invalid", "无法读取 XLSX") from None
-    finally:
-        workbook.close()
-
-
 def _rows(fileobj: IO[bytes], sample: bytes) -> tuple[str, Iterator]:
     """(format, row iterator): the format is told by the content, never by the file name."""
     if sample[:4] == XLSX_MAGIC:
-        return "xlsx", _xlsx_rows(fileobj)
+        return "xlsx", xlsx_rows(fileobj)
     if sample[:4] == OLE_MAGIC:
         raise _invalid_file("不支持旧版 Excel（.xls）文件，请另存为 XLSX 或 CSV 后再上传。", "unsupported_format", "不支持的文件格式")
     return "csv", _csv_rows(fileobj, sample)

@@ -10,7 +10,6 @@ import re
 import shutil
 import tempfile
 import uuid
-import zipfile
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from sqlmodel import Session, col
 
 from app.applications import eligibility
 from app.audit import service as audit
+from app.core.tabular import OLE_MAGIC, XLSX_MAGIC, xlsx_rows
 from app.core.errors import Forbidden, Invalid, NotFound
 from app.core.money import yuan_to_fen
 from app.districts.models import District
@@ -33,8 +33,6 @@ from app.users.auth import Principal
 from app.users.models import Role
 
 BATCH_SIZE = 1000
-XLSX_MAGIC = b"PK\x03\x04"
-OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls
 
 # Canonical field → (Chinese header, English header). Headers match after _header_key().
 COLUMNS: dict[str, tuple[str, str]] = {
@@ -96,36 +94,12 @@ def _csv_rows(fileobj: IO[bytes]) -> Iterator[list[Any]]:
         text.detach()  # leave the caller's file open
 
 
-def _xlsx_rows(fileobj: IO[bytes]) -> Iterator[tuple[Any, ...]]:
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(fileobj, read_only=True, data_only=True)
-    except Exception:  # openpyxl raises zipfile, KeyError, XML and its own errors for broken files
-        raise Invalid(
-            "XLSX 文件已损坏或不是有效的 Excel 工作簿。",
-            errors=[{"loc": ["body", "file"], "msg": "无法读取 XLSX", "code": "xlsx_invalid"}],
-        ) from None
-    try:
-        if not workbook.worksheets:
-            return
-        try:
-            yield from workbook.worksheets[0].iter_rows(values_only=True)
-        except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-            raise Invalid(
-                f"XLSX 文件内容无法读取：{type(exc).__name__}。",
-                errors=[{"loc": ["body", "file"], "msg": "无法读取 XLSX", "code": "xlsx_invalid"}],
-            ) from None
-    finally:
-        workbook.close()
-
-
 def _rows(fileobj: IO[bytes]) -> tuple[str, Iterator]:
     """(format, row iterator), the format told by the content, never by the file name."""
     head = fileobj.read(4)
     fileobj.seek(0)
     if head == XLSX_MAGIC:
-        return "xlsx", _xlsx_rows(fileobj)
+        return "xlsx", xlsx_rows(fileobj)
     if head == OLE_MAGIC:
         raise Invalid(
             "不支持旧版 Excel（.xls）文件，请另存为 XLSX 或 UTF-8 编码的 CSV 后再导入。",
