@@ -22,6 +22,8 @@ def create_app() -> FastAPI:
     from app.audit.router import router as audit_router
     from app.districts.router import router as districts_router
     from app.documents.router import router as documents_router
+    from app.enterprises.router import pages_router as enterprises_pages_router, router as enterprises_router
+    from app.followups.router import router as followups_router
     from app.funds.pages import router as funds_pages_router
     from app.funds.router import router as funds_router
     from app.funds.statements import router as statements_router
@@ -31,6 +33,8 @@ def create_app() -> FastAPI:
     from app.programs.router import router as programs_router
     from app.reviews.router import router as reviews_router
     from app.roster.router import router as roster_router
+    from app.surveys.router import pages_router as surveys_pages_router, router as surveys_router
+    from app.tracking.router import pages_router as tracking_pages_router, router as tracking_router
     from app.users.router import router as users_router
 
     app = FastAPI(title="ScaleUp 小升规奖补资金管理与绩效评价系统", version="1.0.0", description=DESCRIPTION)
@@ -51,6 +55,13 @@ def create_app() -> FastAPI:
         funds_router,
         funds_pages_router,
         statements_router,
+        surveys_router,
+        surveys_pages_router,
+        enterprises_router,
+        enterprises_pages_router,
+        followups_router,
+        tracking_router,
+        tracking_pages_router,
         audit_router,
         users_router,
         pages_router,

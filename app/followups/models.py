@@ -25,7 +25,10 @@ class FollowUp(SQLModel, table=True):
     occurred_on: date
     kind: str = Field(max_length=24)
     needs: str = Field(default="", sa_column=Column(Text, nullable=False))
-    status: str = Field(default="open", max_length=10)  # open | resolved
+    status: str = Field(default="open", max_length=10, index=True)  # open | resolved
     notes: str = Field(default="", sa_column=Column(Text, nullable=False))
     created_by: str = Field(max_length=100)
     created_at: datetime = Field(default_factory=utcnow)
+    resolved_on: date | None = None
+    resolved_by: str | None = Field(default=None, max_length=100)
+    updated_at: datetime = Field(default_factory=utcnow)

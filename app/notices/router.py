@@ -7,18 +7,22 @@ Request bodies are JSON per the API contract; the same routes also accept the br
 form encoding, because htmx posts forms that way and the pages have no script of their
 own (CSP: script-src 'self', and htmx's json-enc extension is not vendored)."""
 
-from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any, TypeVar, get_args, get_origin
+from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from pydantic import BaseModel, ValidationError
 
 from app.core.db import SessionDep
-from app.core.errors import DomainError, Invalid, NotFound, problem_body, validation_errors
+from app.core.errors import (
+    DomainError,
+    Invalid,
+    NotFound,
+    problem_body,
+)
+from app.core.forms import InlineProblem, request_body
 from app.core.htmx import set_vary, wants_fragment
 from app.core.pagination import Limit
 from app.core.templating import templates
@@ -36,7 +40,14 @@ from app.notices.schemas import (
 )
 from app.pages.context import page_context
 from app.programs.service import get_program
-from app.users.auth import OFFICIALS, READERS, CurrentPrincipal, OptionalPrincipal, Principal, require_roles
+from app.users.auth import (
+    OFFICIALS,
+    READERS,
+    CurrentPrincipal,
+    OptionalPrincipal,
+    Principal,
+    require_roles,
+)
 from app.users.models import Role
 
 router = APIRouter(prefix="/api/v1", tags=["notices"])
@@ -61,64 +72,14 @@ INVALID = {422: _problem("数据校验未通过（detail 为中文说明，error
 NOT_FOUND = {404: _problem("不存在")}
 CONFLICT = {409: _problem("当前状态不允许此操作（detail 说明原因）")}
 
-Model = TypeVar("Model", bound=BaseModel)
-_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
-
-
-@dataclass(frozen=True)
-class InlineProblem:
-    """A public form's validation error, answered next to the form instead of in the
-    page's flash region (which may be scrolled out of sight)."""
-
-    errors: list[dict]  # pydantic's, with "body" in front of each loc
-
-    def body(self) -> dict:
-        shown = validation_errors(self.errors)
-        fields = "；".join(f"{FIELD_LABELS.get(str(e['loc'][-1]), e['loc'][-1])}：{e['msg']}" for e in shown[:5])
-        return problem_body(422, "validation_error", "数据校验未通过", f"请检查填写内容：{fields}。", shown)
-
-
 FIELD_LABELS = {"application_id": "异议企业", "objector_name": "姓名或单位", "contact": "联系方式", "content": "异议内容",
                 "channel": "来源渠道", "body": "请求体"}
 
 
-def _is_list(annotation: Any) -> bool:
-    return get_origin(annotation) is list or any(get_origin(a) is list for a in get_args(annotation))
-
-
-def _request_body(model: type[Model], *, inline_for_htmx: bool = False):  # noqa: ANN202 - a dependency
-    """Parse the body as JSON (the API) or as form fields (htmx forms) into `model`."""
-
-    async def parse(request: Request) -> Model | InlineProblem:
-        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        try:
-            if ctype in _FORM_TYPES:
-                form = await request.form()
-                data: dict[str, Any] = {}
-                for name, field in model.model_fields.items():
-                    values = [v for v in form.getlist(name) if isinstance(v, str)]
-                    if _is_list(field.annotation):
-                        if any(v.strip() for v in values):
-                            data[name] = [v for v in values if v.strip()]
-                    elif values and (values[-1] != "" or field.is_required()):
-                        data[name] = values[-1]
-                return model.model_validate(data)
-            return model.model_validate_json(await request.body())
-        except ValidationError as exc:
-            errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False, include_context=False)]
-            if inline_for_htmx and wants_fragment(request):
-                return InlineProblem(errors)
-            raise RequestValidationError(errors) from None
-
-    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
-    openapi = {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
-    return Depends(parse), openapi
-
-
-_notice_create, NOTICE_CREATE_BODY = _request_body(NoticeCreate)
-_objection_create, OBJECTION_BODY = _request_body(ObjectionCreate, inline_for_htmx=True)
-_objection_resolve, RESOLVE_BODY = _request_body(ObjectionResolve)
-_workday_in, WORKDAY_BODY = _request_body(WorkdayIn)
+_notice_create, NOTICE_CREATE_BODY = request_body(NoticeCreate)
+_objection_create, OBJECTION_BODY = request_body(ObjectionCreate, inline_for_htmx=True, labels=FIELD_LABELS)
+_objection_resolve, RESOLVE_BODY = request_body(ObjectionResolve)
+_workday_in, WORKDAY_BODY = request_body(WorkdayIn)
 
 
 def _client_ip(request: Request) -> str:

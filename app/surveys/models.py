@@ -24,6 +24,10 @@ class SurveyInvitation(SQLModel, table=True):
     token_hash: str = Field(max_length=64, unique=True)
     created_at: datetime = Field(default_factory=utcnow)
     used_at: datetime | None = None
+    # Inviting again issues a new link to an enterprise that has not answered yet and
+    # revokes the old one: at most one valid link per enterprise and programme.
+    revoked_at: datetime | None = None
+    created_by: str = Field(default="", max_length=100)
 
 
 class SurveyResponse(SQLModel, table=True):
