@@ -84,3 +84,56 @@ def complete_documents(session: Session, application_id: int) -> None:
     session.flush()
     eligibility.recompute(session, session.get(Application, application_id))
     session.commit()
+
+
+def _principal(role, district: str | None = None):  # noqa: ANN001, ANN202
+    from app.users.auth import Principal
+
+    return Principal(name=f"{role.value}-{district or 'city'}", role=role, district_code=district, via="token")
+
+
+def approve_applications(session: Session, program_code: str, districts: list[str], **enterprise) -> list[int]:
+    """One application per entry of `districts` (a district code each), all `approved` the way
+    the districts and the city do it — submitted, documents attached, approved by both
+    departments of both stages, listed in a notice that is then closed — through the
+    services, with the notice's dates injected so the tests do not depend on today.
+    Commits what it builds (inside the test's savepoint, or for real on the live server)."""
+    from app.applications.schemas import ApplicationSubmit
+    from app.applications.service import submit
+    from app.notices.service import close_notice, create_notice
+    from app.reviews.service import decide
+    from app.users.models import Role
+
+    ids = []
+    for district in districts:
+        body = ApplicationSubmit.model_validate(application_body(new_uscc(district), district=district, **enterprise))
+        application, _created = submit(session, _principal(Role.district_system, district), program_code, body)
+        complete_documents(session, application.id)
+        for reviewer in (_principal(Role.district_industry, district), _principal(Role.district_stats, district),
+                         _principal(Role.city_industry), _principal(Role.city_stats)):
+            decide(session, reviewer, application.id, decision="approve", opinion="同意",
+                   if_match=f'"{application.version}"')
+        ids.append(application.id)
+    keeper = _principal(Role.city_industry)
+    notice = create_notice(session, keeper, program_code, f"{program_code} 拟奖补企业公示", date(2024, 6, 3))
+    close_notice(session, keeper, notice.id, today=date(2024, 7, 1))
+    session.commit()
+    return ids
+
+
+def award_applications(session: Session, program_code: str, districts: list[str], *, paid_on: date = date(2024, 8, 8),
+                       **enterprise) -> list[int]:
+    """Like approve_applications, then the city tranche paid to each: awarded enterprises
+    (a paid payment that has not come back). Commits."""
+    from app.applications.models import Application
+    from app.funds.schemas import PaymentCreate
+    from app.funds.service import record_payment
+    from app.users.models import Role
+
+    ids = approve_applications(session, program_code, districts, **enterprise)
+    finance = _principal(Role.finance)
+    for n, application_id in enumerate(ids, 1):
+        body = PaymentCreate(level="city", amount="100000.00", voucher_no=f"GKZF-T-{application_id}-{n}", paid_on=paid_on)
+        record_payment(session, finance, session.get(Application, application_id), body)
+    session.commit()
+    return ids

@@ -3,47 +3,13 @@ the city do it — submitted, documents attached, approved by both departments o
 listed in a notice that is then closed — through the services, with the notice's dates
 injected so the tests do not depend on today."""
 
-from datetime import date
 from itertools import count
 
 import pytest
-from sqlmodel import Session
 
-from app.applications.schemas import ApplicationSubmit
-from app.applications.service import submit
-from app.notices.service import close_notice, create_notice
-from app.reviews.service import decide
-from app.users.auth import Principal
-from app.users.models import Role
-from tests.factories import application_body, complete_documents, make_program, new_uscc
+from tests.factories import approve_applications, make_program
 
 _programs = count(1)
-
-KEEPER = Principal(name="city-keeper", role=Role.city_industry, district_code=None, via="token")
-
-
-def _principal(role: Role, district: str | None = None) -> Principal:
-    return Principal(name=f"{role.value}-{district or 'city'}", role=role, district_code=district, via="token")
-
-
-def approve_applications(session: Session, program_code: str, districts: list[str], **enterprise) -> list[int]:
-    """One application per entry of `districts` (a district code each), all `approved`.
-    Commits what it builds (inside the test's savepoint, or for real on the live server)."""
-    ids = []
-    for district in districts:
-        body = ApplicationSubmit.model_validate(application_body(new_uscc(district), district=district, **enterprise))
-        application, _created = submit(session, _principal(Role.district_system, district), program_code, body)
-        complete_documents(session, application.id)
-        for reviewer in (_principal(Role.district_industry, district), _principal(Role.district_stats, district),
-                         _principal(Role.city_industry), _principal(Role.city_stats)):
-            decide(session, reviewer, application.id, decision="approve", opinion="同意",
-                   if_match=f'"{application.version}"')
-        ids.append(application.id)
-    notice = create_notice(session, KEEPER, program_code, f"{program_code} 拟奖补企业公示", date(2024, 6, 3))
-    close_notice(session, KEEPER, notice.id, today=date(2024, 7, 1))
-    session.commit()
-    return ids
-
 
 @pytest.fixture
 def program(session) -> str:
