@@ -3,12 +3,12 @@ against a real uvicorn on a committed database: sign in, filter the list live, o
 application, sign out. Screenshots go to tests/artifacts/ (gitignored)."""
 
 import uuid
-from pathlib import Path
 
 import httpx
 import pytest
 
 from app.users.service import create_token, create_user
+from tests.browser.conftest import csp_problems as _csp_problems, shot as _shot
 from tests.factories import application_body, make_program, new_uscc
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
@@ -16,30 +16,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.live]
 playwright_sync = pytest.importorskip("playwright.sync_api")
 expect = playwright_sync.expect
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 PASSWORD = "Tianshan-2025!"
-
-# Records violations the page itself sees (init scripts run outside the page's CSP).
-CSP_PROBE = """
-window.__csp = [];
-document.addEventListener('securitypolicyviolation', e => {
-  window.__csp.push(e.violatedDirective + ' ' + (e.blockedURI || '') + ' ' + (e.sourceFile || '') + ':' + e.lineNumber);
-});
-"""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed (apt-get install -y chromium fonts-noto-cjk)")
-    with playwright_sync.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
-
 
 @pytest.fixture(scope="module")
 def seeded(live_server):
@@ -69,37 +46,6 @@ def seeded(live_server):
                      headers={"If-Match": f'"{withdrawn["version"]}"'})
         assert r.status_code == 200, r.text
     return {"code": code, "username": username, "apps": apps, "names": names}
-
-
-@pytest.fixture
-def page(browser, request):
-    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1366, "height": 900})
-    context.add_init_script(CSP_PROBE)
-    pg = context.new_page()
-    pg.set_default_timeout(10_000)
-    messages: list[str] = []
-    pg.on("console", lambda m: messages.append(f"{m.type}: {m.text}"))
-    pg.on("pageerror", lambda e: messages.append(f"pageerror: {e}"))
-    pg.console_messages_seen = messages
-    yield pg
-    context.close()
-
-
-def _csp_problems(pg) -> list[str]:
-    seen = [m for m in pg.console_messages_seen
-            if "Content Security Policy" in m or "Refused to" in m or m.startswith("pageerror")]
-    try:
-        seen += pg.evaluate("window.__csp || []")
-    except Exception:  # noqa: BLE001 - the page may be mid-navigation
-        pass
-    return seen
-
-
-def _shot(pg, backend: str, name: str) -> Path:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"{backend}-{name}.png"
-    pg.screenshot(path=str(path), full_page=True)
-    return path
 
 
 def _sign_in(pg, live_server, username: str, password: str = PASSWORD) -> None:

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from app.users.service import create_token, create_user
-from tests.browser.test_pages import CSP_PROBE, browser, _csp_problems, _shot  # noqa: F401 - fixtures
+from tests.browser.conftest import csp_problems as _csp_problems, shot as _shot, sign_in
 from tests.factories import add_roster, application_body, complete_documents, make_program, new_uscc
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
@@ -54,27 +54,8 @@ def world(live_server):
     return {"code": code, "users": users, "apps": apps, "names": names}
 
 
-@pytest.fixture
-def page(browser):  # noqa: F811 - the browser fixture is test_pages'
-    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1366, "height": 900})
-    context.add_init_script(CSP_PROBE)
-    pg = context.new_page()
-    pg.set_default_timeout(10_000)
-    messages: list[str] = []
-    pg.on("console", lambda m: messages.append(f"{m.type}: {m.text}"))
-    pg.on("pageerror", lambda e: messages.append(f"pageerror: {e}"))
-    pg.console_messages_seen = messages
-    yield pg
-    context.close()
-
-
 def _sign_in(pg, live_server, username: str) -> None:
-    pg.goto(live_server.url + "/login")
-    pg.get_by_label("用户名").fill(username)
-    pg.get_by_label("密码").fill(PASSWORD)
-    pg.get_by_role("button", name="登录").click()
-    expect(pg).to_have_url(live_server.url + "/")  # the dashboard
-    expect(pg.get_by_role("heading", level=1)).to_have_text("工作台")
+    sign_in(pg, live_server, username, PASSWORD)
 
 
 def _sign_out(pg, live_server) -> None:

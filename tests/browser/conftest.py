@@ -1,0 +1,89 @@
+"""Real headless Chromium (Debian's, never a downloaded one) for the page tests: one browser
+per test session, a fresh context per test that records console errors and CSP violations,
+and the steps every test repeats — sign in, screenshot, collect CSP problems."""
+
+from pathlib import Path
+
+import pytest
+
+playwright_sync = pytest.importorskip("playwright.sync_api")
+expect = playwright_sync.expect
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+DESKTOP = {"width": 1366, "height": 900}
+PHONE = {"width": 390, "height": 844}  # a common phone, CSS pixels
+
+# Records violations the page itself sees (init scripts run outside the page's CSP).
+CSP_PROBE = """
+window.__csp = [];
+document.addEventListener('securitypolicyviolation', e => {
+  window.__csp.push(e.violatedDirective + ' ' + (e.blockedURI || '') + ' ' + (e.sourceFile || '') + ':' + e.lineNumber);
+});
+"""
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed (apt-get install -y chromium fonts-noto-cjk)")
+    with playwright_sync.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def new_page(browser):
+    """new_page(viewport=PHONE, is_mobile=True) → a page in its own context, closed after the test."""
+    contexts = []
+
+    def make(viewport: dict = DESKTOP, **options):
+        context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport=viewport, **options)
+        contexts.append(context)
+        context.add_init_script(CSP_PROBE)
+        pg = context.new_page()
+        pg.set_default_timeout(10_000)
+        messages: list[str] = []
+        pg.on("console", lambda m: messages.append(f"{m.type}: {m.text}"))
+        pg.on("pageerror", lambda e: messages.append(f"pageerror: {e}"))
+        pg.console_messages_seen = messages
+        return pg
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page()
+
+
+def csp_problems(pg) -> list[str]:
+    seen = [m for m in pg.console_messages_seen
+            if "Content Security Policy" in m or "Refused to" in m or m.startswith("pageerror")]
+    try:
+        seen += pg.evaluate("window.__csp || []")
+    except Exception:  # noqa: BLE001 - the page may be mid-navigation
+        pass
+    return seen
+
+
+def shot(pg, backend: str, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{backend}-{name}.png"
+    pg.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def sign_in(pg, live_server, username: str, password: str) -> None:
+    """Through the sign-in form, landing on the dashboard."""
+    pg.goto(live_server.url + "/login")
+    pg.get_by_label("用户名").fill(username)
+    pg.get_by_label("密码").fill(password)
+    pg.get_by_role("button", name="登录").click()
+    expect(pg).to_have_url(live_server.url + "/")
+    expect(pg.get_by_role("heading", level=1)).to_have_text("工作台")
