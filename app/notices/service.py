@@ -8,7 +8,7 @@ application except those with an upheld objection, which are rejected. Every sta
 goes through applications.lifecycle.transition. Services flush, never commit."""
 
 import io
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from decimal import Decimal
 
 from openpyxl import Workbook
@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from app.applications.lifecycle import transition
 from app.applications.models import Application
 from app.audit import service as audit
+from app.core.clock import beijing_today
 from app.core import ratelimit
 from app.core.db import iso, utcnow
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound, TooManyRequests
@@ -42,15 +43,6 @@ DEFAULT_CHANNELS = ["本系统公示页面"]
 CHANNEL_NAMES = {"online": "在线提交", "letter": "来信", "phone": "来电"}
 OUTCOME_NAMES = {"approved": "审定通过", "rejected": "异议成立，不予奖补"}
 NOTICE_STATUS_NAMES = {"open": "公示中", "closed": "已结束"}
-# Notice periods are Chinese calendar days: Beijing time decides what "today" is, not the
-# server's clock zone (at 07:00 in Urumqi the UTC date may still be yesterday's).
-BEIJING = timezone(timedelta(hours=8))
-
-
-def beijing_today() -> date:
-    return datetime.now(BEIJING).date()
-
-
 def _ensure_keeper(principal: Principal) -> None:
     if principal.role != Role.city_industry:
         raise Forbidden("只有市工信局可以办理公示和异议。")

@@ -1,13 +1,14 @@
 """What every page needs: who is signed in, in words; and the few display helpers the
 templates share (times in Beijing time, yuan in 万元, Chinese names of codes)."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 
 from fastapi import Request
 from sqlmodel import Session
 
 from app.applications.lifecycle import STATUS_NAMES
+from app.core.clock import BEIJING  # officials read times in Beijing time; the API carries UTC
 from app.core.money import fen_to_wan
 from app.core.templating import templates
 from app.districts.models import District
@@ -15,8 +16,6 @@ from app.documents.models import DOCUMENT_KINDS
 from app.users.auth import Principal
 from app.users.models import ROLE_NAMES_ZH, Role
 
-# Officials read times in Beijing time (UTC+8, no daylight saving); the API carries UTC.
-BEIJING = timezone(timedelta(hours=8), "北京时间")
 
 OUTCOME_NAMES = {"pass": "通过", "fail": "未通过", "warn": "待核实"}
 STAGE_NAMES = {"district": "区县初审", "city": "市级复审"}
