@@ -35,6 +35,32 @@ def _is_list(annotation: Any) -> bool:
     return get_origin(annotation) is list or any(get_origin(a) is list for a in get_args(annotation))
 
 
+def _is_dict(annotation: Any) -> bool:
+    return get_origin(annotation) is dict or any(get_origin(a) is dict for a in get_args(annotation))
+
+
+def form_data(form: Any, model: type[BaseModel]) -> dict[str, Any]:
+    """A submitted form as the model's JSON body: a field is its last value (an empty one
+    means "not given" unless the field is required), a list field every non-empty value,
+    and a dict field the non-empty entries named `field.key` (`answers.policy_awareness`)."""
+    data: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        if _is_dict(info.annotation):
+            prefix = f"{name}."
+            entries = {key[len(prefix):]: value for key, value in form.multi_items()
+                       if key.startswith(prefix) and isinstance(value, str) and value.strip()}
+            if entries:
+                data[name] = entries
+            continue
+        values = [v for v in form.getlist(name) if isinstance(v, str)]
+        if _is_list(info.annotation):
+            if any(v.strip() for v in values):
+                data[name] = [v for v in values if v.strip()]
+        elif values and (values[-1] != "" or info.is_required()):
+            data[name] = values[-1]
+    return data
+
+
 def request_body(model: type[Model], *, inline_for_htmx: bool = False, labels: dict[str, str] | None = None):  # noqa: ANN201
     """(dependency, openapi_extra): parse the body as JSON or as form fields into `model`.
 
@@ -45,16 +71,7 @@ def request_body(model: type[Model], *, inline_for_htmx: bool = False, labels: d
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
         try:
             if ctype in FORM_TYPES:
-                form = await request.form()
-                data: dict[str, Any] = {}
-                for name, info in model.model_fields.items():
-                    values = [v for v in form.getlist(name) if isinstance(v, str)]
-                    if _is_list(info.annotation):
-                        if any(v.strip() for v in values):
-                            data[name] = [v for v in values if v.strip()]
-                    elif values and (values[-1] != "" or info.is_required()):
-                        data[name] = values[-1]
-                return model.model_validate(data)
+                return model.model_validate(form_data(await request.form(), model))
             return model.model_validate_json(await request.body())
         except ValidationError as exc:
             errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False, include_context=False)]

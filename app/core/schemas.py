@@ -1,8 +1,9 @@
 """The base of every request body."""
 
 import re
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 # NUL cannot be stored by PostgreSQL; the other C0 controls break XLSX exports and print
 # pages. Tab, line feed and carriage return stay allowed in free text.
@@ -26,3 +27,38 @@ class InputModel(BaseModel):
         if _has_control(value):
             raise ValueError("不能包含控制字符（如 NUL）")
         return value
+
+
+_LINE_BREAK = re.compile(r"[\r\n\t]")
+
+
+# Surrounding spaces are trimmed after the length check, so that what the schema refuses
+# is refused (a 201-character title stays too long even if it ends in spaces).
+def _plain_text(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("不能包含控制字符")
+    return value.strip()
+
+
+def _one_line(value: str) -> str:
+    if _CONTROL.search(value) or _LINE_BREAK.search(value):
+        raise ValueError("不能包含换行或控制字符")
+    return value.strip()
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("不能为空")
+    return value
+
+
+def line(max_length: int, *, required: bool = True):  # noqa: ANN201 - an Annotated type
+    """One line of text: the length checked on what was sent, then trimmed (and, when
+    required, refused if nothing but spaces)."""
+    checks = [AfterValidator(_one_line)] + ([AfterValidator(_not_blank)] if required else [])
+    return Annotated[str, Field(min_length=1 if required else 0, max_length=max_length), *checks]
+
+
+def text(max_length: int, *, required: bool = True):  # noqa: ANN201 - an Annotated type
+    checks = [AfterValidator(_plain_text)] + ([AfterValidator(_not_blank)] if required else [])
+    return Annotated[str, Field(min_length=1 if required else 0, max_length=max_length), *checks]

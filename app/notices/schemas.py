@@ -1,51 +1,12 @@
 """Request and response bodies of the notice routes (table models never are)."""
 
-from app.core.schemas import InputModel
-
-import re
 import datetime as dt
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-# Control characters have no place in a published notice (and PostgreSQL refuses NUL in
-# text); line breaks and tabs stay allowed in free text.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_LINE_BREAK = re.compile(r"[\r\n\t]")
-
-
-# Surrounding spaces are trimmed after the length check, so that what the schema refuses
-# is refused (a 201-character title stays too long even if it ends in spaces).
-def _plain_text(value: str) -> str:
-    if _CONTROL.search(value):
-        raise ValueError("不能包含控制字符")
-    return value.strip()
-
-
-def _one_line(value: str) -> str:
-    if _CONTROL.search(value) or _LINE_BREAK.search(value):
-        raise ValueError("不能包含换行或控制字符")
-    return value.strip()
-
-
-def _not_blank(value: str) -> str:
-    if not value.strip():
-        raise ValueError("不能为空")
-    return value
-
-
-def line(max_length: int, *, required: bool = True):  # noqa: ANN201 - an Annotated type
-    """One line of text: the length checked on what was sent, then trimmed (and, when
-    required, refused if nothing but spaces)."""
-    checks = [AfterValidator(_one_line)] + ([AfterValidator(_not_blank)] if required else [])
-    return Annotated[str, Field(min_length=1 if required else 0, max_length=max_length), *checks]
-
-
-def text(max_length: int, *, required: bool = True):  # noqa: ANN201 - an Annotated type
-    checks = [AfterValidator(_plain_text)] + ([AfterValidator(_not_blank)] if required else [])
-    return Annotated[str, Field(min_length=1 if required else 0, max_length=max_length), *checks]
-
+from app.core.schemas import InputModel, line, text
 
 RowId = Annotated[int, Field(ge=1, le=2_147_483_647)]
 
