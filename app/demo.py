@@ -7,8 +7,9 @@ The numbers follow the seed report: 41 first-time 规上 enterprises of the 2023
 
 import csv
 import io
-from datetime import date
+from datetime import UTC, date, datetime
 
+from sqlalchemy import update
 from sqlmodel import Session, select
 from starlette.datastructures import UploadFile
 
@@ -16,6 +17,7 @@ from app.applications import service as applications
 from app.applications.models import Application
 from app.applications.schemas import ApplicationSubmit
 from app.documents import service as documents
+from app.enterprises.models import Enterprise
 from app.enterprises.uscc import make_uscc
 from app.funds import service as funds
 from app.funds.schemas import AppropriationCreate, PaymentBatchCreate
@@ -25,6 +27,10 @@ from app.programs import service as programs
 from app.programs.schemas import ProgramCreate
 from app.reviews import service as reviews
 from app.roster import service as roster
+from app.surveys import service as surveys
+from app.surveys.models import SurveyInvitation
+from app.surveys.questions import QUESTIONS
+from app.surveys.schemas import OnlineResponseIn, PaperResponseIn
 from app.users.auth import Principal
 from app.users.models import Role, User
 from app.users.service import create_token, create_user
@@ -268,6 +274,7 @@ def _load_2023(session: Session, enterprises: list[dict]) -> None:
                               note="经市统计局核查统计联网直报数据，该企业2023年主营业务收入达规上标准，异议不成立。")
     notices.close_notice(session, CITY_INDUSTRY, notice.id, today=date(2024, 6, 18))
     _pay_2023(session, apps)
+    _survey_2023(session, apps)
 
 
 def _pay_2023(session: Session, apps: list[Application]) -> None:
@@ -299,6 +306,35 @@ def _pay_2023(session: Session, apps: list[Application]) -> None:
             via="session")
         receipt = UploadFile(io.BytesIO(_pdf(f"Bank e-receipt {payment.voucher_no} #{payment.id}")), filename="电子回单.pdf")
         funds.upload_receipt(session, payer, payment.id, receipt)
+
+
+SURVEY_COMMENTS = {
+    3: "奖补资金到位及时，对企业扩大生产帮助很大。",
+    8: "希望进一步简化申报材料，推行网上申报。",
+    14: "建议加强政策宣传解读，让更多企业了解升规奖励。",
+    22: "希望在技术改造和融资方面给予更多支持。",
+    31: "审核公示过程公开透明，服务人员耐心细致。",
+}
+
+
+def _survey_2023(session: Session, apps: list[Application]) -> None:
+    """The seed's satisfaction survey: all 41 awarded enterprises asked, 41 valid
+    questionnaires, every one 满意 (the seed: 企业满意度评价均为“满意”选项, 100 %). Most
+    answered through their link in September 2024, the rest on paper at the city's visits."""
+    links = surveys.invite(session, CITY_INDUSTRY, PROGRAM_CODE, "http://127.0.0.1:8000")
+    by_uscc = {link["uscc"]: link["token"] for link in links}
+    for n, application in enumerate(apps):
+        uscc = session.get(Enterprise, application.enterprise_id).uscc
+        answers = {q.key: 5 if (n + i) % 3 else 4 for i, q in enumerate(QUESTIONS)}
+        body = {"overall": "satisfied", "answers": answers, "comment": SURVEY_COMMENTS.get(n, "")}
+        if n % 5 == 4:  # a paper questionnaire collected on a visit
+            surveys.record_paper(session, CITY_INDUSTRY, PROGRAM_CODE, PaperResponseIn.model_validate(
+                {**body, "uscc": uscc, "collected_on": date(2024, 9, 20 + n % 7).isoformat()}))
+        else:
+            surveys.respond_online(session, OnlineResponseIn.model_validate({**body, "token": by_uscc[uscc]}),
+                                   today=date(2024, 9, 3 + n % 10))
+    # The links were sent on 2 September 2024, as the answers' dates say.
+    session.execute(update(SurveyInvitation).where(SurveyInvitation.program_id == apps[0].program_id).values(created_at=datetime(2024, 9, 2, 1, 30, tzinfo=UTC)))
 
 
 def _cohort_2024() -> list[dict]:

@@ -15,7 +15,7 @@ from app.reviews.models import ReviewDecision
 from app.roster.models import RosterEntry
 
 
-def test_demo_reproduces_the_seed_programme(session, client):
+def test_demo_reproduces_the_seed_programme(session, client, token_for):
     accounts = load_demo(session)
     session.commit()
     program = session.exec(select(Program).where(Program.code == "XSG-2023")).one()
@@ -59,6 +59,13 @@ def test_demo_reproduces_the_seed_programme(session, client):
     assert {p.paid_on.isoformat() for p in paid} == {"2024-08-08"}
     receipts = session.exec(select(func.count()).select_from(Document).where(Document.payment_id.in_([p.id for p in paid]))).one()
     assert receipts == 41
+
+    # the seed's survey: 41 questionnaires, all valid, every one 满意 — online and on paper
+    ci = client.get("/api/v1/programs/XSG-2023/surveys/summary", headers=token_for("city_industry", name="demo-ci"))
+    survey = ci.json()
+    assert (survey["awarded"], survey["valid"], survey["response_rate"], survey["satisfaction_rate"]) == (41, 41, 100.0, 100.0)
+    assert {o["value"]: o["count"] for o in survey["overall"]}["satisfied"] == 41
+    assert survey["online"] > 0 and survey["paper"] > 0 and survey["online"] + survey["paper"] == 41
 
     # the 2024 cohort is in progress, with an application at every stage
     second = session.exec(select(Program).where(Program.code == "XSG-2024")).one()

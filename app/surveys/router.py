@@ -171,10 +171,14 @@ async def survey_submit(token: Annotated[str, Path(max_length=100)], request: Re
         if found is None:
             return _state_page(request, "unknown")
         _inv, program, enterprise = found
-        errors = validation_errors(list(exc.errors(include_url=False, include_context=False)))
-        missing = [FIELD_LABELS.get(str(e["loc"][-1]), str(e["loc"][-1])) for e in errors]
+        answers = data.get("answers") or {}
+        missing = (["总体满意度"] if data.get("overall") not in OVERALL_NAMES else []) + [
+            q.topic for q in QUESTIONS if q.key not in answers]
+        problems = [] if missing else [
+            "：".join(filter(None, (FIELD_LABELS.get(str(e["loc"][-1])), e["msg"])))
+            for e in validation_errors(list(exc.errors(include_url=False, include_context=False)))]
         return _survey_page(request, {"state": "open", "program": program, "enterprise": enterprise,
-                                      "values": data, "errors": missing}, status_code=422)
+                                      "values": data, "missing": missing, "problems": problems}, status_code=422)
     try:
         service.respond_online(session, body)
     except NotFound:

@@ -7,7 +7,9 @@ from pydantic import BaseModel, Field, field_validator
 
 from app.core.schemas import InputModel, line, text
 from app.enterprises.uscc import uscc_problem
-from app.surveys.questions import QUESTION_KEYS, Overall
+from app.surveys.questions import QUESTION_KEYS, QUESTIONS, Overall
+
+QUESTION_TOPICS = {q.key: q.topic for q in QUESTIONS}
 
 Answer = Annotated[int, Field(ge=1, le=5, description="5 为最好，1 为最差")]
 QuestionKey = Literal["policy_awareness", "application_ease", "review_transparency", "payment_timeliness",
@@ -27,7 +29,19 @@ class _Answers(InputModel):
 
 
 class OnlineResponseIn(_Answers):
+    """Online, every question is answered (the form offers no blank); on paper a question
+    may have been left blank."""
+
     token: line(100) = Field(description="问卷链接中的令牌")
+    answers: dict[QuestionKey, Answer] = Field(description=ANSWERS_DESCRIPTION.replace("；未作答的题可省略", "；在线填写须全部作答"))
+
+    @field_validator("answers")
+    @classmethod
+    def _all_answered(cls, value: dict) -> dict:
+        missing = [QUESTION_TOPICS[k] for k in QUESTION_KEYS if k not in value]
+        if missing:
+            raise ValueError(f"请回答全部题目，尚未作答：{'、'.join(missing)}")
+        return value
 
 
 class PaperResponseIn(_Answers):

@@ -138,9 +138,11 @@ def invitation_status(session: Session, principal: Principal, code: str) -> list
 # ---------------------------------------------------------------- responses
 
 
-def respond_online(session: Session, body: OnlineResponseIn) -> tuple[SurveyResponse, Program, Enterprise]:
+def respond_online(session: Session, body: OnlineResponseIn, *, today: date | None = None
+                   ) -> tuple[SurveyResponse, Program, Enterprise]:
     """The enterprise answers through its link: once. Two submissions racing on one link
-    both try to claim it in one UPDATE; the loser gets 409."""
+    both try to claim it in one UPDATE; the loser gets 409. The response is dated today
+    (Beijing time) unless `today` is given (the demo's history)."""
     found = find_invitation(session, body.token)
     if found is None:
         raise NotFound("问卷链接无效，请核对链接是否完整。")
@@ -160,7 +162,7 @@ def respond_online(session: Session, body: OnlineResponseIn) -> tuple[SurveyResp
     ).rowcount
     if claimed != 1:
         raise Conflict("此问卷已经提交过，每个链接只能提交一次。感谢您的参与！")
-    response = _save(session, program, enterprise, body, channel="online", collected_on=beijing_today(),
+    response = _save(session, program, enterprise, body, channel="online", collected_on=today or beijing_today(),
                      invitation_id=invitation.id, entered_by=None)
     audit.record(session, actor=f"问卷链接:{enterprise.uscc}", role="public", action="survey.respond",
                  entity_type="survey_response", entity_id=response.id, after=_audit_after(response, program))
