@@ -219,3 +219,50 @@ def live_server(backend) -> Iterator[LiveServer]:
     server.should_exit = True
     thread.join(timeout=10)
     eng.dispose()
+
+
+# ---------------------------------------------------------------- Chromium
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One real headless Chromium (Debian's, never a downloaded one) for the whole session."""
+    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    playwright_sync = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed (apt-get install -y chromium fonts-noto-cjk)")
+    with playwright_sync.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def new_page(browser):
+    """new_page(viewport=PHONE, is_mobile=True) → a page in its own context that records
+    console errors and CSP violations, closed after the test."""
+    from tests.browser.conftest import CSP_PROBE, DESKTOP
+
+    contexts = []
+
+    def make(viewport: dict = DESKTOP, **options):
+        context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport=viewport, **options)
+        contexts.append(context)
+        context.add_init_script(CSP_PROBE)
+        pg = context.new_page()
+        pg.set_default_timeout(10_000)
+        messages: list[str] = []
+        pg.on("console", lambda m: messages.append(f"{m.type}: {m.text}"))
+        pg.on("pageerror", lambda e: messages.append(f"pageerror: {e}"))
+        pg.console_messages_seen = messages
+        return pg
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page()

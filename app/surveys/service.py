@@ -118,7 +118,7 @@ def invitation_status(session: Session, principal: Principal, code: str) -> list
         select(SurveyResponse.enterprise_id, func.count().label("n"))
         .where(SurveyResponse.program_id == program.id).group_by(SurveyResponse.enterprise_id).subquery()
     )
-    ranked = _latest(program.id, principal.district_code)
+    ranked = latest_responses(program.id, principal.district_code)
     rows = session.execute(
         select(Enterprise, SurveyInvitation, answers.c.n, ranked.c.overall)
         .where(col(Enterprise.id).in_(awarded_enterprise_ids(program.id, principal.district_code)))
@@ -247,7 +247,7 @@ def list_responses(session: Session, principal: Principal, code: str, *, limit: 
 # ---------------------------------------------------------------- summary
 
 
-def _latest(program_id: int, district_code: str | None):  # noqa: ANN202 - a subquery
+def latest_responses(program_id: int, district_code: str | None):  # noqa: ANN202 - a subquery
     """Each awarded enterprise's latest response (by collection date, then entry order),
     with every question's answer as its own integer column."""
     rank = func.row_number().over(
@@ -270,7 +270,7 @@ def summary(session: Session, principal: Principal, code: str, district_code: st
     program = get_program(session, code)
     district = principal.district_code or district_code
     awarded = awarded_enterprise_ids(program.id, district)
-    latest = _latest(program.id, district)
+    latest = latest_responses(program.id, district)
     is_satisfied = case((col(latest.c.overall).in_(SATISFIED), 1), else_=0)
 
     awarded_n = session.scalar(select(func.count()).select_from(awarded.subquery())) or 0

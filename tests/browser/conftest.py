@@ -1,6 +1,6 @@
-"""Real headless Chromium (Debian's, never a downloaded one) for the page tests: one browser
-per test session, a fresh context per test that records console errors and CSP violations,
-and the steps every test repeats — sign in, screenshot, collect CSP problems."""
+"""The steps every Chromium test repeats — sign in, screenshot, collect CSP problems — and
+the viewports. The fixtures themselves (`browser`, `new_page`, `page`) are in
+tests/conftest.py, so that every folder shares the one browser of the test session."""
 
 from pathlib import Path
 
@@ -23,43 +23,6 @@ document.addEventListener('securitypolicyviolation', e => {
   window.__csp.push(e.violatedDirective + ' ' + (e.blockedURI || '') + ' ' + (e.sourceFile || '') + ':' + e.lineNumber);
 });
 """
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed (apt-get install -y chromium fonts-noto-cjk)")
-    with playwright_sync.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def new_page(browser):
-    """new_page(viewport=PHONE, is_mobile=True) → a page in its own context, closed after the test."""
-    contexts = []
-
-    def make(viewport: dict = DESKTOP, **options):
-        context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport=viewport, **options)
-        contexts.append(context)
-        context.add_init_script(CSP_PROBE)
-        pg = context.new_page()
-        pg.set_default_timeout(10_000)
-        messages: list[str] = []
-        pg.on("console", lambda m: messages.append(f"{m.type}: {m.text}"))
-        pg.on("pageerror", lambda e: messages.append(f"pageerror: {e}"))
-        pg.console_messages_seen = messages
-        return pg
-
-    yield make
-    for context in contexts:
-        context.close()
-
-
-@pytest.fixture
-def page(new_page):
-    return new_page()
 
 
 def csp_problems(pg) -> list[str]:

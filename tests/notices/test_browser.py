@@ -5,7 +5,6 @@ Screenshots go to tests/artifacts/ (gitignored)."""
 
 import uuid
 from datetime import date
-from pathlib import Path
 
 import httpx
 import pytest
@@ -15,6 +14,7 @@ from app.notices.models import WorkdayOverride
 from app.notices.service import beijing_today
 from app.notices.workdays import calendar_knows
 from app.users.service import create_token, create_user
+from tests.browser.conftest import csp_problems as _csp_problems, shot as _shot
 from tests.factories import application_body, complete_documents, make_program, new_uscc
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
@@ -22,55 +22,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.live]
 playwright_sync = pytest.importorskip("playwright.sync_api")
 expect = playwright_sync.expect
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-# Records violations the page itself sees (init scripts run outside the page's CSP).
-CSP_PROBE = """
-window.__csp = [];
-document.addEventListener('securitypolicyviolation', e => {
-  window.__csp.push(e.violatedDirective + ' ' + (e.blockedURI || '') + ' ' + (e.sourceFile || '') + ':' + e.lineNumber);
-});
-"""
 PASSWORD = "Gongxin-2026!"
 NAMES = ["新疆昆仑精细化工有限公司", "乌鲁木齐西域钢结构有限公司"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed (apt-get install -y chromium fonts-noto-cjk)")
-    with playwright_sync.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1366, "height": 900})
-    context.add_init_script(CSP_PROBE)
-    pg = context.new_page()
-    pg.set_default_timeout(10_000)
-    messages: list[str] = []
-    pg.on("console", lambda m: messages.append(f"{m.type}: {m.text}"))
-    pg.on("pageerror", lambda e: messages.append(f"pageerror: {e}"))
-    pg.console_messages_seen = messages
-    yield pg
-    context.close()
-
-
-def _csp_problems(pg) -> list[str]:
-    seen = [m for m in pg.console_messages_seen
-            if "Content Security Policy" in m or "Refused to" in m or m.startswith("pageerror")]
-    seen += pg.evaluate("window.__csp || []")
-    return seen
-
-
-def _shot(pg, backend: str, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    pg.screenshot(path=str(ARTIFACTS / f"{backend}-{name}.png"), full_page=True)
 
 
 @pytest.fixture(scope="module")

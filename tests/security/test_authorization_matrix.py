@@ -12,6 +12,7 @@ ROLES = [
 ]
 READERS = {"district_system", "district_industry", "district_stats", "city_industry", "city_stats", "finance",
            "evaluator", "auditor", "admin"}
+FOLLOW_UP_KEEPERS = {"city_industry", "district_industry"}
 
 
 @pytest.fixture
@@ -23,7 +24,8 @@ def world(client, session, token_for):
                         headers=token_for("district_system", "650103", name="other")).json()
     uscc = new_uscc()
     add_roster(session, uscc)
-    return {"own": own["id"], "other": other["id"], "uscc": uscc}
+    return {"own": own["id"], "other": other["id"], "uscc": uscc,
+            "own_uscc": own["enterprise"]["uscc"], "other_uscc": other["enterprise"]["uscc"]}
 
 
 @pytest.mark.parametrize("role,district", ROLES)
@@ -40,6 +42,14 @@ def test_read_routes(client, token_for, world, role, district):
         f"/api/v1/applications/{world['other']}": 404 if district_bound else 200,
         f"/api/v1/roster/{world['uscc']}": 403 if role == "district_system" else 200,
         "/api/v1/audit-events": 200 if role in ("auditor", "admin") else 403,
+        "/api/v1/programs/T-2023/retention": 403 if role in ("district_system", "admin") else 200,
+        "/api/v1/enterprises": 403 if role == "admin" else 200,
+        f"/api/v1/enterprises/{world['own_uscc']}": 403 if role == "admin" else 200,
+        f"/api/v1/enterprises/{world['other_uscc']}": 403 if role == "admin" else 404 if district_bound else 200,
+        f"/api/v1/enterprises/{world['own_uscc']}/follow-ups": 200 if role in FOLLOW_UP_KEEPERS else 403,
+        f"/api/v1/enterprises/{world['other_uscc']}/follow-ups":
+            (404 if district_bound else 200) if role in FOLLOW_UP_KEEPERS else 403,
+        "/api/v1/follow-ups": 200 if role in FOLLOW_UP_KEEPERS else 403,
     }
     got = {path: client.get(path, headers=h).status_code for path in expect}
     assert got == expect
@@ -68,7 +78,9 @@ def test_create_program_route(client, token_for, world, role, district):
 
 def test_no_credentials_everywhere(client, world):
     for path in ("/api/v1/districts", "/api/v1/programs", "/api/v1/applications", f"/api/v1/applications/{world['own']}",
-                 f"/api/v1/roster/{world['uscc']}", "/api/v1/audit-events"):
+                 f"/api/v1/roster/{world['uscc']}", "/api/v1/audit-events", "/api/v1/enterprises",
+                 f"/api/v1/enterprises/{world['own_uscc']}", f"/api/v1/enterprises/{world['own_uscc']}/follow-ups",
+                 "/api/v1/follow-ups", "/api/v1/programs/T-2023/retention"):
         r = client.get(path)
         assert r.status_code == 401 and r.headers["content-type"].startswith("application/problem+json"), path
 
