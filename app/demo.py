@@ -8,6 +8,7 @@ The numbers follow the seed report: 41 first-time 规上 enterprises of the 2023
 import csv
 import io
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 from sqlalchemy import update
 from sqlmodel import Session, select
@@ -18,6 +19,8 @@ from app.applications.models import Application
 from app.applications.schemas import ApplicationSubmit
 from app.documents import service as documents
 from app.enterprises.models import Enterprise
+from app.evaluation import seed_judgement
+from app.evaluation import service as evaluation
 from app.enterprises.uscc import make_uscc
 from app.funds import service as funds
 from app.funds.schemas import AppropriationCreate, PaymentBatchCreate
@@ -337,6 +340,21 @@ def _survey_2023(session: Session, apps: list[Application]) -> None:
     session.execute(update(SurveyInvitation).where(SurveyInvitation.program_id == apps[0].program_id).values(created_at=datetime(2024, 9, 2, 1, 30, tzinfo=UTC)))
 
 
+def _evaluate_2023(session: Session) -> None:
+    """The evaluation team scores the qualitative rows with the seed's reasoning, explains
+    the revenue row's 2855.55 %, and finalises: 100.00, 优 — the seed's table."""
+    evaluator = Principal(name="evaluator", role=Role.evaluator, district_code=None, via="session")
+    table = evaluation.live(session, PROGRAM_CODE, "city")
+    for row in table["indicators"]:
+        if row["kind"] == "qualitative":
+            evaluation.assess(session, evaluator, PROGRAM_CODE, row["key"], {
+                "tier": "achieved", "score": Decimal(row["weight"]), "justification": seed_judgement.QUALITATIVE[row["key"]]})
+        elif row["deviation_required"]:
+            evaluation.assess(session, evaluator, PROGRAM_CODE, row["key"],
+                              {"deviation_note": seed_judgement.DEVIATION_NOTES[row["key"]]})
+    evaluation.finalize(session, evaluator, PROGRAM_CODE, "city")
+
+
 def _cohort_2024() -> list[dict]:
     """XSG-2024's applicants, first 规上 in 2024; one (1850 万元) below the threshold."""
     rows = []
@@ -407,6 +425,7 @@ def load_demo(session: Session) -> list[tuple[str, str, str, str]]:
     assert not report.rejected, report.rejected
 
     _load_2023(session, enterprises)
+    _evaluate_2023(session)
     _load_2024(session, cohort_2024, system)
 
     # A district system's API token, printed like the accounts.

@@ -22,6 +22,7 @@ def create_app() -> FastAPI:
     from app.audit.router import router as audit_router
     from app.districts.router import router as districts_router
     from app.documents.router import router as documents_router
+    from app.evaluation.router import router as evaluation_router
     from app.enterprises.router import pages_router as enterprises_pages_router, router as enterprises_router
     from app.followups.router import router as followups_router
     from app.funds.pages import router as funds_pages_router
@@ -62,6 +63,7 @@ def create_app() -> FastAPI:
         followups_router,
         tracking_router,
         tracking_pages_router,
+        evaluation_router,
         audit_router,
         users_router,
         pages_router,
