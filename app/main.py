@@ -22,6 +22,8 @@ def create_app() -> FastAPI:
     from app.audit.router import router as audit_router
     from app.districts.router import router as districts_router
     from app.documents.router import router as documents_router
+    from app.evaluation.pages import router as evaluation_pages_router
+    from app.evaluation.report_router import pages_router as report_pages_router, router as report_router
     from app.evaluation.router import router as evaluation_router
     from app.enterprises.router import pages_router as enterprises_pages_router, router as enterprises_router
     from app.followups.router import router as followups_router
@@ -64,6 +66,9 @@ def create_app() -> FastAPI:
         tracking_router,
         tracking_pages_router,
         evaluation_router,
+        report_router,
+        evaluation_pages_router,
+        report_pages_router,
         audit_router,
         users_router,
         pages_router,

@@ -19,7 +19,9 @@ PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 def make_program(session: Session, code: str = "T-2023", *, cohort_year: int = 2023, opens: date | None = None,
-                 closes: date | None = None, target: int = 41) -> Program:
+                 closes: date | None = None, target: int = 41, indicators: bool = False) -> Program:
+    """A programme with 10万 + 10万 tranches and a 410万 city budget; with `indicators`, its own
+    copy of the xsg-default indicator table too (as the programme route makes it)."""
     program = Program(
         code=code, title=f"{code} 测试项目", cohort_year=cohort_year, budget_year=cohort_year + 1,
         revenue_threshold_fen=20_000_000_00, city_budget_fen=4_100_000_00, target_enterprise_count=target,
@@ -32,6 +34,15 @@ def make_program(session: Session, code: str = "T-2023", *, cohort_year: int = 2
         session.add(ProgramDistrict(program_id=program.id, district_code=d.code))
     session.add(AwardTranche(program_id=program.id, level="city", amount_fen=100_000_00))
     session.add(AwardTranche(program_id=program.id, level="district", amount_fen=100_000_00))
+    if indicators:
+        from app.programs import indicator_templates
+        from app.programs.service import _indicator_row
+
+        params = indicator_templates.ProgramParameters(cohort_year=cohort_year, target_enterprise_count=target,
+                                                       revenue_threshold_fen=program.revenue_threshold_fen,
+                                                       city_award_fen=100_000_00)
+        for position, row in enumerate(indicator_templates.filled_rows("xsg-default", params), start=1):
+            session.add(_indicator_row(program.id, position, row))
     session.flush()
     return program
 
