@@ -7,7 +7,7 @@ The numbers follow the seed report: 41 first-time 规上 enterprises of the 2023
 
 import csv
 import io
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import update
@@ -29,6 +29,7 @@ from app.notices.schemas import ObjectionCreate
 from app.programs import service as programs
 from app.programs.schemas import ProgramCreate
 from app.reviews import service as reviews
+from app.reviews.models import ReviewDecision
 from app.roster import service as roster
 from app.surveys import service as surveys
 from app.surveys.models import SurveyInvitation
@@ -267,6 +268,7 @@ def _load_2023(session: Session, enterprises: list[dict]) -> None:
         _approve_stage(session, application, "district")
     for application in apps:
         _approve_stage(session, application, "city")
+    _date_reviews_2023(session, apps)
     notice = notices.create_notice(session, CITY_INDUSTRY, PROGRAM_CODE, "2023年度“小升规”专项奖补资金拟奖补企业名单公示",
                                    date(2024, 6, 11), channels=NOTICE_CHANNELS)
     objection = notices.record_objection(session, CITY_INDUSTRY, notice.id, ObjectionCreate.model_validate({
@@ -278,6 +280,24 @@ def _load_2023(session: Session, enterprises: list[dict]) -> None:
     notices.close_notice(session, CITY_INDUSTRY, notice.id, today=date(2024, 6, 18))
     _pay_2023(session, apps)
     _survey_2023(session, apps)
+
+
+def _date_reviews_2023(session: Session, apps: list[Application]) -> None:
+    """The demo loads in seconds, but the seed's programme ran over spring 2024: each
+    application carries the day it was submitted (March–April), its district decisions one
+    to three weeks later and the city's before the June notice — so the evaluation's review
+    turnaround reads like the real one. (The audit trail keeps the load's own times.)"""
+    for n, application in enumerate(apps):
+        submitted = datetime(2024, 3, 11 + n % 20, 2, 30, tzinfo=UTC)
+        application.created_at = submitted
+        district_done = submitted + timedelta(days=8 + n % 13, hours=n % 5)
+        city_done = datetime(2024, 5, 20 + n % 10, 3, 0, tzinfo=UTC)
+        for decision in session.exec(select(ReviewDecision).where(ReviewDecision.application_id == application.id)).all():
+            decision.decided_at = (district_done if decision.stage == "district" else city_done) + timedelta(
+                hours=2 if decision.department == "stats" else 0)
+            session.add(decision)
+        session.add(application)
+    session.flush()
 
 
 def _pay_2023(session: Session, apps: list[Application]) -> None:
