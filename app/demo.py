@@ -22,6 +22,8 @@ from app.enterprises.models import Enterprise
 from app.evaluation import seed_judgement
 from app.evaluation import service as evaluation
 from app.enterprises.uscc import make_uscc
+from app.followups import service as followups
+from app.followups.schemas import FollowUpCreate, FollowUpUpdate
 from app.funds import service as funds
 from app.funds.schemas import AppropriationCreate, PaymentBatchCreate
 from app.notices import service as notices
@@ -360,6 +362,36 @@ def _survey_2023(session: Session, apps: list[Application]) -> None:
     session.execute(update(SurveyInvitation).where(SurveyInvitation.program_id == apps[0].program_id).values(created_at=datetime(2024, 9, 2, 1, 30, tzinfo=UTC)))
 
 
+# (serial, kind, date, needs, notes, resolved on) — the city's 跟踪服务 after the award
+# (the seed: 政策咨询、技术指导、市场对接等相关服务); the three of the cohort that fell out of the
+# 2024 roster were visited first.
+FOLLOW_UPS = [
+    (17, "visit", "2024-10-15", "订单减少，产能利用率不足五成，担心明年退出规上名录。", "已介绍本地重点项目配套需求，约定每季度回访。", None),
+    (29, "visit", "2024-10-16", "主要客户回款慢，流动资金紧张。", "已转介市中小企业融资服务平台。", None),
+    (36, "financing", "2024-10-22", "申请技改贷款需担保，希望了解政策性担保。", "对接市融资担保公司，已提交担保申请。", None),
+    (0, "policy_consultation", "2024-09-12", "咨询高新技术企业认定和研发费用加计扣除政策。", "已讲解申报条件和时间节点。", "2024-09-12"),
+    (3, "technical_guidance", "2024-09-25", "生产线自动化改造缺少技术方案。", "组织市工业设计中心专家现场诊断，出具改造建议。", "2024-11-05"),
+    (8, "market_matching", "2024-10-08", "希望进入本地大型国企供应商名录。", "推荐参加市工信局产销对接会，已达成两项意向。", "2024-11-20"),
+    (12, "policy_consultation", "2024-11-02", "咨询“专精特新”中小企业申报要求。", "", None),
+    (22, "market_matching", "2024-11-18", "产品拟出口中亚，需要外贸渠道。", "已对接乌鲁木齐国际陆港区外贸综合服务平台。", None),
+    (5, "visit", "2024-12-03", "用工紧张，熟练技工招聘难。", "协调人社部门专场招聘会。", "2025-01-10"),
+]
+
+
+def _follow_ups_2023(session: Session, enterprises: list[dict]) -> None:
+    by_serial = {e["serial"]: e for e in enterprises}
+    for serial, kind, on, needs, notes, resolved_on in FOLLOW_UPS:
+        e = by_serial[serial]
+        official = CITY_INDUSTRY if serial % 2 == 0 else Principal(
+            name=f"{e['district_code']}-industry", role=Role.district_industry, district_code=e["district_code"], via="session")
+        row = followups.create(session, official, e["uscc"], FollowUpCreate.model_validate({
+            "occurred_on": on, "kind": kind, "needs": needs, "notes": notes, "program_code": PROGRAM_CODE}),
+            today=date(2025, 1, 31))
+        if resolved_on:
+            followups.update(session, official, row.id, FollowUpUpdate.model_validate(
+                {"status": "resolved", "resolved_on": resolved_on}), today=date(2025, 1, 31))
+
+
 def _evaluate_2023(session: Session) -> None:
     """The evaluation team scores the qualitative rows with the seed's reasoning, explains
     the revenue row's 2855.55 %, and finalises: 100.00, 优 — the seed's table."""
@@ -445,6 +477,7 @@ def load_demo(session: Session) -> list[tuple[str, str, str, str]]:
     assert not report.rejected, report.rejected
 
     _load_2023(session, enterprises)
+    _follow_ups_2023(session, enterprises)
     _evaluate_2023(session)
     _load_2024(session, cohort_2024, system)
 

@@ -67,6 +67,15 @@ def test_demo_reproduces_the_seed_programme(session, client, token_for):
     assert {o["value"]: o["count"] for o in survey["overall"]}["satisfied"] == 41
     assert survey["online"] > 0 and survey["paper"] > 0 and survey["online"] + survey["paper"] == 41
 
+    # follow-up service after the award, and the three of the cohort that left the 2024 roster
+    follow_ups = client.get("/api/v1/follow-ups?limit=100", headers=token_for("city_industry", name="demo-ci-2")).json()
+    assert len(follow_ups["items"]) == 9 and sum(f["status"] == "resolved" for f in follow_ups["items"]) == 4
+    retention = client.get("/api/v1/programs/XSG-2023/retention", headers=token_for("auditor", name="demo-au")).json()
+    [later] = retention["years"]
+    assert (later["year"], later["retained"], later["dropped"], later["rate"]) == (2024, 38, 3, 92.68)
+    assert {d["uscc"] for d in later["dropouts"]} == {f["uscc"] for f in follow_ups["items"] if f["kind"] != "policy_consultation"
+                                                     and f["status"] == "open" and f["occurred_on"] < "2024-10-30"}
+
     # the 2024 cohort is in progress, with an application at every stage
     second = session.exec(select(Program).where(Program.code == "XSG-2024")).one()
     statuses = set(session.exec(select(Application.status).where(Application.program_id == second.id)).all())
