@@ -21,7 +21,6 @@ from app.districts.service import district_names
 from app.pages.context import page_context, review_context
 from app.reviews.service import awaiting as awaiting_for
 from app.users.auth import READERS, SUBMITTERS, Principal, require_roles
-from app.users.models import Role
 
 router = APIRouter(prefix="/api/v1", tags=["applications"])
 

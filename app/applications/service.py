@@ -16,7 +16,7 @@ from app.audit import service as audit
 from app.core.db import iso, utcnow
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.money import fen_to_yuan
-from app.core.pagination import decode_cursor, decode_id_cursor, encode_cursor
+from app.core.pagination import decode_id_cursor, encode_cursor
 from app.districts.models import District
 from app.documents.models import Document
 from app.enterprises.models import Enterprise

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Depends, Query
 
 from app.audit import service
 from app.core.db import SessionDep
-from app.core.pagination import Limit, decode_cursor, decode_id_cursor, encode_cursor
+from app.core.pagination import Limit, decode_id_cursor, encode_cursor
 from app.users.auth import Principal, require_roles
 from app.users.models import Role
 

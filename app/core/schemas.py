@@ -1,9 +1,10 @@
 """The base of every request body."""
 
 import re
+from datetime import date
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 # NUL cannot be stored by PostgreSQL; the other C0 controls break XLSX exports and print
 # pages. Tab, line feed and carriage return stay allowed in free text.
@@ -62,3 +63,16 @@ def line(max_length: int, *, required: bool = True):  # noqa: ANN201 - an Annota
 def text(max_length: int, *, required: bool = True):  # noqa: ANN201 - an Annotated type
     checks = [AfterValidator(_plain_text)] + ([AfterValidator(_not_blank)] if required else [])
     return Annotated[str, Field(min_length=1 if required else 0, max_length=max_length), *checks]
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _date_text(value: object) -> object:
+    # pydantic would take 0 or "0" for 1970-01-01; the API carries dates as YYYY-MM-DD only.
+    if isinstance(value, date) or (isinstance(value, str) and _ISO_DATE.match(value)):
+        return value
+    raise ValueError("日期格式应为 YYYY-MM-DD")
+
+
+IsoDate = Annotated[date, BeforeValidator(_date_text)]

@@ -1,15 +1,12 @@
 """Request and response bodies of the follow-up service (跟踪服务) routes."""
 
-import re
-from datetime import date
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.core.schemas import InputModel, text
+from app.core.schemas import InputModel, IsoDate, text
 from app.followups.models import FOLLOW_UP_KINDS
 
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 FOLLOW_UP_STATUSES = {"open": "待办结", "resolved": "已办结"}
 
 _KINDS_ZH = "、".join(f"{code}（{name}）" for code, name in FOLLOW_UP_KINDS.items())
@@ -23,14 +20,6 @@ Kind = Annotated[str, Field(description="服务方式：" + _KINDS_ZH, json_sche
 Status = Annotated[str, Field(description="open 待办结；resolved 已办结", json_schema_extra={"enum": list(FOLLOW_UP_STATUSES)})]
 
 
-def _date_text(value: object) -> object:
-    # pydantic would take 0 or "0" for 1970-01-01; the API carries dates as YYYY-MM-DD only.
-    if isinstance(value, date) or (isinstance(value, str) and _ISO_DATE.match(value)):
-        return value
-    raise ValueError("日期格式应为 YYYY-MM-DD")
-
-
-IsoDate = Annotated[date, BeforeValidator(_date_text)]
 
 
 def _check_kind(value: str) -> str:

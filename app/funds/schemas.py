@@ -1,13 +1,12 @@
 """Request and response bodies of the funds API: appropriations, payments, receipts, the
 funds summary (table models are never bodies)."""
 
-from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
 from app.core.money import Yuan
-from app.core.schemas import InputModel
+from app.core.schemas import InputModel, IsoDate
 
 Level = Literal["city", "district"]
 # Printable text without control characters (a voucher number is matched against bank statements).
@@ -22,14 +21,14 @@ class AppropriationCreate(InputModel):
     amount: Annotated[Yuan, Field(description="批复金额（元）")]
     document_no: Annotated[str, Field(min_length=1, max_length=100, pattern=_PRINTABLE,
                                       description="财政批复文号", examples=["乌财建〔2024〕169号"])]
-    approved_on: Annotated[date, Field(description="批复日期")]
+    approved_on: Annotated[IsoDate, Field(description="批复日期")]
     arrived_amount: Annotated[Yuan | None, Field(description="到位金额（元），与 arrived_on 同时填写")] = None
-    arrived_on: Annotated[date | None, Field(description="到位日期")] = None
+    arrived_on: Annotated[IsoDate | None, Field(description="到位日期")] = None
 
 
 class AppropriationArrival(InputModel):
     arrived_amount: Annotated[Yuan, Field(description="到位金额（元）")]
-    arrived_on: Annotated[date, Field(description="到位日期")]
+    arrived_on: Annotated[IsoDate, Field(description="到位日期")]
 
 
 class AppropriationPublic(BaseModel):
@@ -58,19 +57,19 @@ class PaymentCreate(InputModel):
     level: Annotated[Level, Field(description="拨付的奖补档次：city 市级，district 区（县）级")]
     amount: Annotated[Yuan, Field(description="拨付金额（元），须等于项目该档次的奖补标准")]
     voucher_no: VoucherNo
-    paid_on: Annotated[date, Field(description="支付日期")]
+    paid_on: Annotated[IsoDate, Field(description="支付日期")]
 
 
 class PaymentBatchCreate(InputModel):
     level: Annotated[Level, Field(description="本批拨付的奖补档次")]
-    paid_on: Annotated[date, Field(description="支付日期")]
+    paid_on: Annotated[IsoDate, Field(description="支付日期")]
     voucher_no: Annotated[VoucherNo, Field(description="国库批量支付凭证号：本批每笔支付均记此凭证号")]
     application_ids: Annotated[list[Annotated[int, Field(ge=1, le=2_147_483_647)]],
                                Field(min_length=1, max_length=500, description="要拨付的申报 id（最多 500 个）")]
 
 
 class PaymentReturn(InputModel):
-    returned_on: Annotated[date, Field(description="资金退回日期")]
+    returned_on: Annotated[IsoDate, Field(description="资金退回日期")]
     reason: Annotated[str, Field(min_length=2, max_length=500, description="退回原因")]
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.core.schemas import InputModel, line, text
+from app.core.schemas import InputModel, IsoDate, line, text
 
 RowId = Annotated[int, Field(ge=1, le=2_147_483_647)]
 
@@ -20,7 +20,7 @@ class _Body(InputModel):
 
 class NoticeCreate(_Body):
     title: line(200) = Field(examples=["2023年度“小升规”专项奖补资金拟奖补企业名单公示"])
-    starts_on: date = Field(description="公示开始日期（计入公示期）")
+    starts_on: IsoDate = Field(description="公示开始日期（计入公示期）")
     working_days: int | None = Field(default=None, ge=1, le=60, description="公示期（工作日），省略则取项目设置（默认 5）")
     channels: list[line(50)] | None = Field(
         default=None, max_length=10, description="公示渠道，如 市工信局门户网站、政务公开栏；省略则为本系统公示页面"

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Response
 
 from app.core.db import SessionDep
 from app.core.errors import Invalid
-from app.core.pagination import Limit, decode_cursor, decode_id_cursor, encode_cursor
+from app.core.pagination import Limit, decode_id_cursor, encode_cursor
 from app.programs import service
 from app.programs.schemas import IndicatorTable, IndicatorTableUpdate, ProgramCreate, ProgramPage, ProgramPublic
 from app.users.auth import CurrentPrincipal, Principal, require_roles

@@ -1,7 +1,5 @@
 """Request and response bodies of the programme routes (table models never are)."""
 
-from app.core.schemas import InputModel
-
 import re
 from datetime import date
 from decimal import Decimal
@@ -10,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from app.core.money import Yuan
+from app.core.schemas import InputModel, IsoDate
 from app.programs.indicator_templates import DEFAULT_TEMPLATE, TEMPLATES
 
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9-]{0,31}$"
@@ -48,7 +47,7 @@ class AwardIn(_Body):
 class PolicyDocumentIn(_Body):
     document_no: str = Field(min_length=1, max_length=100, description="文号，如 乌工信运行〔2024〕10号")
     title: str = Field(min_length=1, max_length=300)
-    issued_on: date | None = None
+    issued_on: IsoDate | None = None
 
 
 class ProgramCreate(_Body):
@@ -65,10 +64,10 @@ class ProgramCreate(_Body):
     )
     city_budget: Yuan = Field(description="市本级预算（元）")
     target_enterprise_count: int = Field(ge=1, le=100_000, description="计划奖补企业数")
-    application_opens_on: date
-    application_closes_on: date
+    application_opens_on: IsoDate
+    application_closes_on: IsoDate
     notice_working_days: int = Field(default=5, ge=1, le=60, description="公示期（工作日）")
-    payment_deadline: date = Field(description="资金拨付截止日期")
+    payment_deadline: IsoDate = Field(description="资金拨付截止日期")
     template: str = Field(default=DEFAULT_TEMPLATE, description=f"指标表模板：{'、'.join(TEMPLATES)}")
     district_codes: list[str] | None = Field(
         default=None, min_length=1, max_length=100, description="覆盖的区县代码；省略则为全市所有区县"

@@ -11,7 +11,7 @@ from app.applications.models import Application
 from app.applications.service import get_visible
 from app.core.db import iso
 from app.core.errors import Conflict, Forbidden, Invalid
-from app.core.pagination import decode_cursor, decode_id_cursor, encode_cursor
+from app.core.pagination import decode_id_cursor, encode_cursor
 from app.enterprises.models import Enterprise
 from app.programs.models import Program
 from app.reviews.models import ReviewDecision

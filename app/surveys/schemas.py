@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from app.core.schemas import InputModel, line, text
+from app.core.schemas import InputModel, IsoDate, line, text
 from app.enterprises.uscc import uscc_problem
 from app.surveys.questions import QUESTION_KEYS, QUESTIONS, Overall
 
@@ -46,7 +46,7 @@ class OnlineResponseIn(_Answers):
 
 class PaperResponseIn(_Answers):
     uscc: line(18) = Field(description="获奖补企业的统一社会信用代码")
-    collected_on: date = Field(description="纸质问卷的回收日期")
+    collected_on: IsoDate = Field(description="纸质问卷的回收日期")
 
     @field_validator("uscc")
     @classmethod
