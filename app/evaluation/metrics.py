@@ -83,6 +83,9 @@ class Metric:
     actual: Decimal | None
     inputs: dict = field(default_factory=dict)
     reason: str | None = None  # why not computable
+    # The indicator table's targets are the city fund's; another scope measures against its
+    # own (a district's planned enterprises, both tranches per enterprise for `all`).
+    target: Decimal | None = None
 
 
 def _ratio(numerator: int | Decimal, denominator: int | Decimal, scale: Decimal = HUNDRED) -> Decimal | None:
@@ -186,9 +189,13 @@ def compute(session: Session, program: Program, scope: Scope) -> dict[str, Metri
         .outerjoin(RosterEntry, and_(RosterEntry.uscc == Enterprise.uscc, RosterEntry.year == program.cohort_year))
     ).one()
     count, total_revenue, from_roster = int(count), int(total_revenue), int(from_roster)
-    metrics["awarded_enterprise_count"] = Metric(
-        Decimal(count), {"awarded_enterprises": count, "paid_payments": paid_count,
-                         "definition": "有已拨付（未退回）支付的企业，按企业去重"})
+    count_target = None
+    count_inputs = {"awarded_enterprises": count, "paid_payments": paid_count,
+                    "definition": "有已拨付（未退回）支付的企业，按企业去重"}
+    if scope.kind == "district":
+        count_target = Decimal(budget_inputs["funded_applications"])
+        count_inputs["target_basis"] = "本区县审定（含已拨付）的申报数"
+    metrics["awarded_enterprise_count"] = Metric(Decimal(count), count_inputs, target=count_target)
     metrics["awarded_enterprise_revenue"] = Metric(
         _ratio(total_revenue, count * WAN, Decimal(1)),
         {"total_revenue": fen_to_yuan(total_revenue), "enterprises": count, "from_roster": from_roster,
@@ -207,14 +214,28 @@ def compute(session: Session, program: Program, scope: Scope) -> dict[str, Metri
          "payment_deadline": program.payment_deadline.isoformat() if program.payment_deadline else None},
         None if paid_count else "尚无已拨付的支付，资金拨付及时率无法计算。")
 
+    award_target, award_inputs = _award_target(session, program, scope)
     metrics["award_per_enterprise"] = Metric(
         _ratio(spent, count * WAN, Decimal(1)),
-        {"spent": fen_to_yuan(spent), "awarded_enterprises": count, "formula": "实际支出 ÷ 获奖补企业数（万元/家）"},
-        None if count else "尚无获奖补企业，户均奖补资金无法计算。")
+        {"spent": fen_to_yuan(spent), "awarded_enterprises": count, "formula": "实际支出 ÷ 获奖补企业数（万元/家）",
+         **award_inputs},
+        None if count else "尚无获奖补企业，户均奖补资金无法计算。", target=award_target)
 
     metrics["above_scale_growth"] = _growth(session, program, scope)
     metrics["beneficiary_satisfaction"] = _satisfaction(session, program, scope)
     return metrics
+
+
+def _award_target(session: Session, program: Program, scope: Scope) -> tuple[Decimal | None, dict]:
+    """The award per enterprise a scope should pay: the city tranche for the city fund (the
+    table's own target), the district tranche for a district, both for `all`."""
+    if scope.kind == "city":
+        return None, {}
+    levels = ["district"] if scope.kind == "district" else ["city", "district"]
+    total = session.scalar(select(func.coalesce(func.sum(AwardTranche.amount_fen), 0)).where(
+        AwardTranche.program_id == program.id, col(AwardTranche.level).in_(levels))) or 0
+    basis = "区级奖补标准" if scope.kind == "district" else "市级与区级奖补标准之和"
+    return Decimal(int(total)) / WAN, {"target_basis": basis}
 
 
 def _compliance(session: Session, program: Program, scope: Scope, paid_ids, paid_count: int) -> Metric:  # noqa: ANN001

@@ -88,12 +88,15 @@ def _row(row: Indicator, metric: Metric | None, assessment: IndicatorAssessment 
         out["inputs"]["reason"] = metric.reason
         return out
     target = out["target"]
+    if target is not None and metric.target is not None:
+        target = out["target"] = {**target, "value": json_number(metric.target)}
     if target is None:
         out.update(state="not_computable", score=0.0, actual=number(metric.actual))
         out["inputs"]["reason"] = "指标表中没有该定量指标的目标值。"
         return out
     actual = round_half_up(metric.actual)
-    result = score_quantitative(row.target_op, Decimal(row.target_value), actual, row.weight)
+    goal = metric.target if metric.target is not None else Decimal(row.target_value)
+    result = score_quantitative(row.target_op, goal, actual, row.weight)
     out.update(actual=number(actual), completion_rate=number(result.completion_rate), score=number(result.score),
                state="scored", deviation_required=needs_deviation_note(result.completion_rate))
     return out

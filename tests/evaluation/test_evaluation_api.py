@@ -90,7 +90,12 @@ def test_quantitative_rows_from_payments_roster_and_surveys(client, session, pro
     assert rows["beneficiary_satisfaction"]["state"] == "not_computable"
     # one district's fund: district tranches were never paid here
     _ev, district = _evaluation(client, program, heads, scope="district:650102")
-    assert district["awarded_enterprise_count"]["actual"] == 0
+    count_row = district["awarded_enterprise_count"]  # against the district's own approved applications
+    assert (count_row["actual"], count_row["target"]["value"], count_row["score"]) == (0, 1, 0.0)
+    assert district["award_per_enterprise"]["target"]["value"] == 10  # the district tranche
+    _ev, both = _evaluation(client, program, heads, scope="all")
+    assert both["award_per_enterprise"]["target"]["value"] == 20  # city + district tranche per enterprise
+    assert both["award_per_enterprise"]["actual"] == 10.0  # only the city tranche was paid
     assert len(ids) == 2
 
 
