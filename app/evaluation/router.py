@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse, Response
 from app.core.db import SessionDep
 from app.core.errors import Forbidden
 from app.core.forms import request_body
+from app.core.htmx import set_vary, wants_fragment
 from app.core.pagination import INT32_MAX
 from app.evaluation import service
 from app.evaluation.schemas import AssessmentIn, Evaluation, SnapshotSummary
@@ -50,8 +51,15 @@ def _scope_for(principal: Principal, scope: str | None) -> str | None:
 
 @router.get("/programs/{code}/evaluation", response_model=Evaluation, summary="绩效评价（实时计算）",
             responses=READ_ERRORS)
-def live(code: Code, session: SessionDep, principal: Reader, scope: ScopeQuery = None):
-    return service.live(session, code, _scope_for(principal, scope))
+def live(code: Code, request: Request, response: Response, session: SessionDep, principal: Reader,
+         scope: ScopeQuery = None):
+    scope = _scope_for(principal, scope)
+    if wants_fragment(request):  # spec/api.md: HTML for HTMX — the evaluation page's block
+        from app.evaluation.pages import evaluation_fragment
+
+        return evaluation_fragment(request, session, principal, code, scope)
+    set_vary(response)
+    return service.live(session, code, scope)
 
 
 @router.put("/programs/{code}/evaluation/indicators/{key}", summary="评价人员评分（定性指标）或说明偏差原因（定量指标）",
