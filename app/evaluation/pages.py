@@ -15,7 +15,7 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from sqlmodel import Session
 
 from app.core.db import SessionDep
@@ -260,19 +260,6 @@ def evaluation_fragment(request: Request, session: Session, principal: Principal
 
 
 # ---------------------------------------------------------------- routes
-
-
-@router.get("/evaluation")
-def evaluation_index(request: Request, session: SessionDep, principal: OptionalPrincipal):
-    """The navigation's 绩效评价: the newest programme's evaluation page."""
-    if principal is None:
-        return _login_redirect(request)
-    if principal.role not in READERS:
-        return _error_page(request, session, principal, 403, "无权访问", "当前角色无权查看绩效评价。")
-    newest = list_programs(session, limit=1)
-    if not newest:
-        return _error_page(request, session, principal, 404, "未找到", "尚未设立奖补项目。")
-    return RedirectResponse(f"/programs/{quote(newest[0].code, safe='')}/evaluation", status_code=303)
 
 
 @router.get("/programs/{code}/evaluation")

@@ -5,10 +5,8 @@ has its own HTML face here that runs the very same service and answers the refre
 
 from typing import Annotated
 
-from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Path, Request
-from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from sqlmodel import col, select
 
@@ -25,7 +23,7 @@ from app.funds.models import Payment
 from app.funds.schemas import PaymentBatchCreate
 from app.pages.context import page_context
 from app.pages.router import _error_page, _login_redirect
-from app.programs.service import get_program, list_programs, tranche
+from app.programs.service import get_program, tranche
 from app.users.auth import OFFICIALS, OptionalPrincipal, Principal
 from app.users.models import Role
 
@@ -70,17 +68,6 @@ def _body_context(request: Request, session, principal: Principal, code: str, **
         payments=items, refs=refs, more=next_cursor is not None, missing=sum(1 for p in items if p["receipt"] is None),
         districts=district_names(session), entry=_entry(session, principal, code), **extra,
     )
-
-
-@router.get("/payments")
-def payments_index(request: Request, session: SessionDep, principal: OptionalPrincipal):
-    """The navigation's 拨付: the newest programme's payments page."""
-    if principal is None:
-        return _login_redirect(request)
-    newest = list_programs(session, limit=1)
-    if not newest:
-        return _error_page(request, session, principal, 404, "未找到", "尚未设立奖补项目。")
-    return RedirectResponse(f"/programs/{quote(newest[0].code, safe='')}/payments", status_code=303)
 
 
 @router.get("/programs/{code}/payments")

@@ -196,3 +196,24 @@ def review_form(
     body = applications.public(session, application, principal)
     return detail_fragment(request, session, principal, body, status_code=201, decided=decision)
 
+
+# The navigation's 拨付, 满意度, 保规跟踪 and 绩效评价 are pages of a programme: without one
+# they open the newest programme's (its page then checks the role).
+PROGRAM_SECTIONS = ("payments", "surveys", "retention", "evaluation")
+
+
+def _newest_programme_page(section: str):  # noqa: ANN202 - a route
+    def index(request: Request, session: SessionDep, principal: OptionalPrincipal):
+        if principal is None:
+            return _login_redirect(request)
+        newest = list_programs(session, limit=1)
+        if not newest:
+            return _error_page(request, session, principal, 404, "未找到", "尚未设立奖补项目。")
+        return RedirectResponse(f"/programs/{quote(newest[0].code, safe='')}/{section}", status_code=303)
+
+    index.__name__ = f"{section}_index"
+    return index
+
+
+for _section in PROGRAM_SECTIONS:
+    router.add_api_route(f"/{_section}", _newest_programme_page(_section), methods=["GET"])

@@ -20,7 +20,7 @@ from app.core.pagination import Limit
 from app.core.templating import templates
 from app.pages.context import page_context
 from app.pages.router import _error_page, _login_redirect
-from app.programs.service import get_program, list_programs
+from app.programs.service import get_program
 from app.surveys import service
 from app.surveys.questions import CHANNEL_NAMES, OVERALL_NAMES, QUESTIONS
 from app.surveys.schemas import (
@@ -210,17 +210,6 @@ def _fragment(request: Request, block: str, ctx: dict, status_code: int = 200):
                                           status_code=status_code)
     set_vary(response)
     return response
-
-
-@pages_router.get("/surveys")
-def surveys_index(request: Request, session: SessionDep, principal: OptionalPrincipal):
-    """The navigation's 满意度: the newest programme's survey page."""
-    if principal is None:
-        return _login_redirect(request)
-    newest = list_programs(session, limit=1)
-    if not newest:
-        return _error_page(request, session, principal, 404, "未找到", "尚未设立奖补项目。")
-    return RedirectResponse(f"/programs/{quote(newest[0].code, safe='')}/surveys", status_code=303)
 
 
 @pages_router.get("/programs/{code}/surveys")

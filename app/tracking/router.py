@@ -6,7 +6,6 @@ from typing import Annotated
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from fastapi.responses import RedirectResponse
 
 from app.core.db import SessionDep
 from app.core.errors import DomainError, NotFound
@@ -87,17 +86,6 @@ def get_retention(code: Code, request: Request, response: Response, session: Ses
 
 
 # ---------------------------------------------------------------- page
-
-
-@pages_router.get("/retention")
-def retention_index(request: Request, session: SessionDep, principal: OptionalPrincipal):
-    """保规跟踪 without a programme: the newest programme's page."""
-    if principal is None:
-        return _login_redirect(request)
-    newest = list_programs(session, limit=1)
-    if not newest:
-        return _error_page(request, session, principal, 404, "未找到", "尚未设立奖补项目。")
-    return RedirectResponse(f"/programs/{quote(newest[0].code, safe='')}/retention", status_code=303)
 
 
 @pages_router.get("/programs/{code}/retention")
