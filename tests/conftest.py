@@ -88,6 +88,23 @@ def engine(db_url) -> Iterator[Engine]:
     eng.dispose()
 
 
+@pytest.fixture(scope="session")
+def demo_engine(backend) -> Iterator[Engine]:
+    """The demo data set (`scaleup demo`), loaded once per backend into a database of its own
+    and committed. A module whose tests read the demo overrides `engine` with it; each test
+    still runs in its own rolled-back transaction."""
+    from app.demo import load_demo
+
+    url = fresh_database_url(backend, "scaleup_demo")
+    upgrade(url)
+    eng = make_engine(url)
+    with Session(eng, expire_on_commit=False) as s:
+        load_demo(s)
+        s.commit()
+    yield eng
+    eng.dispose()
+
+
 @pytest.fixture
 def session(engine) -> Iterator[Session]:
     connection = engine.connect()

@@ -4,7 +4,8 @@ evaluation team with the seed's reasoning) evaluates to the seed's table, row by
 import hashlib
 import json
 
-from app.demo import load_demo
+import pytest
+
 
 GOLDEN = {  # key: (actual, completion, score) — spec/evaluation.md, "Golden case"
     "funds_arrival_rate": (100.00, 100.00, 5),
@@ -21,9 +22,13 @@ QUALITATIVE = {"basis_sufficiency": 4, "approval_procedure": 4, "target_reasonab
                "management_soundness": 3, "execution_effectiveness": 4}
 
 
+@pytest.fixture
+def engine(demo_engine):
+    """These tests read the demo: its database, loaded once per backend (tests/conftest.py)."""
+    return demo_engine
+
+
 def test_the_demo_evaluates_to_the_seed_table(session, client, token_for):
-    load_demo(session)
-    session.commit()
     r = client.get("/api/v1/programs/XSG-2023/evaluation", headers=token_for("auditor", name="golden-auditor"))
     assert r.status_code == 200, r.text
     ev = r.json()

@@ -9,9 +9,9 @@ import re
 from decimal import Decimal
 from itertools import count
 
+import pytest
 from sqlmodel import select
 
-from app.demo import load_demo
 from app.evaluation.models import EvaluationSnapshot, IndicatorAssessment
 from app.programs.models import Program
 from tests.browser.test_fragments import HX, _sign_in
@@ -31,6 +31,12 @@ GOLDEN = {
     "award_per_enterprise": ("10.00 万元/家", "100.00%", "10.00"),
     "beneficiary_satisfaction": ("100.00%", "111.11%", "5.00"),
 }
+
+
+@pytest.fixture
+def engine(demo_engine):
+    """These tests read the demo: its database, loaded once per backend (tests/conftest.py)."""
+    return demo_engine
 
 
 def _text(fragment: str) -> str:
@@ -86,8 +92,6 @@ def _snapshots(session, code: str) -> list[EvaluationSnapshot]:
 
 
 def test_the_demo_evaluation_reads_as_the_seed(client, session, user_for):
-    load_demo(session)
-    session.commit()
     [snapshot] = _snapshots(session, "XSG-2023")
     username, password = user_for("auditor")
     assert _sign_in(client, username, password, "/").status_code == 303
@@ -168,8 +172,6 @@ def test_the_demo_evaluation_reads_as_the_seed(client, session, user_for):
 
 
 def test_the_evaluator_sees_the_demo_frozen_and_may_finalise_another_scope(client, session, user_for):
-    load_demo(session)
-    session.commit()
     username, password = user_for("evaluator")
     _sign_in(client, username, password, "/")
     html = client.get("/programs/XSG-2023/evaluation").text

@@ -10,7 +10,6 @@ import docx
 import pytest
 from docx.oxml.ns import qn
 
-from app.demo import load_demo
 from app.evaluation import service
 from app.evaluation.report import SECTION_HEADINGS
 from app.evaluation.seed_judgement import DEVIATION_NOTES
@@ -23,9 +22,13 @@ APPENDIX = "附表：绩效评价指标及得分表"
 
 
 @pytest.fixture
+def engine(demo_engine):
+    """These tests read the demo: its database, loaded once per backend (tests/conftest.py)."""
+    return demo_engine
+
+
+@pytest.fixture
 def demo(session) -> dict:
-    load_demo(session)
-    session.commit()
     latest = service.list_snapshots(session, "XSG-2023")[0]
     names = [r["name"] for r in service.live(session, "XSG-2023", "city")["indicators"]]
     return {"snapshot": latest, "names": names}
