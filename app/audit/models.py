@@ -21,5 +21,9 @@ class AuditEvent(SQLModel, table=True):
     entity_id: str = Field(max_length=64)
     before: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     after: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
-    prev_hash: str = Field(max_length=64)
-    hash: str = Field(max_length=64, unique=True)
+    # Sealed at commit (app/audit/service.py): seq is the event's place in the chain — the
+    # commit order, not the insert order — and the hashes link it to the event before it.
+    # All three are NULL only inside the transaction that wrote the event.
+    seq: int | None = Field(default=None, unique=True)
+    prev_hash: str | None = Field(default=None, max_length=64)
+    hash: str | None = Field(default=None, max_length=64, unique=True)

@@ -5,7 +5,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import event as sa_event, inspect, text
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
 from app.audit.models import AuditEvent
@@ -49,11 +50,8 @@ def record(
     before: dict | None = None,
     after: dict | None = None,
 ) -> AuditEvent:
-    """Append an event to the chain. Appends are serialised (advisory lock on PostgreSQL,
-    BEGIN IMMEDIATE on SQLite) so that each event's prev_hash is the previous event's hash."""
-    if is_postgres(session):
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK})
-    prev = session.exec(select(AuditEvent.hash).order_by(col(AuditEvent.id).desc()).limit(1)).first() or GENESIS
+    """Write an event in the change's transaction. It is readable at once (the request's own
+    answer shows it in the history) and sealed into the chain when the transaction commits."""
     event = AuditEvent(
         occurred_at=utcnow(),
         actor=actor,
@@ -63,13 +61,41 @@ def record(
         entity_id=str(entity_id),
         before=_jsonable(before),
         after=_jsonable(after),
-        prev_hash=prev,
-        hash="",
     )
-    event.hash = event_hash(prev, event)
     session.add(event)
     session.flush()
+    session.info.setdefault(_PENDING, []).append(event)
     return event
+
+
+_PENDING = "audit_pending"
+
+
+@sa_event.listens_for(OrmSession, "before_commit")
+def _seal(session: OrmSession) -> None:
+    """Link the transaction's events to the chain, in the order they were written, right
+    before the commit: the chain lock (an advisory lock on PostgreSQL; SQLite's writer is
+    already alone) is held for one SELECT and one UPDATE per event, not for the request."""
+    pending = [e for e in session.info.pop(_PENDING, []) if inspect(e).persistent and e in session]
+    if not pending:
+        return
+    if is_postgres(session):
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK})
+    last = session.execute(
+        select(AuditEvent.seq, AuditEvent.hash).where(col(AuditEvent.seq).is_not(None))
+        .order_by(col(AuditEvent.seq).desc()).limit(1)
+    ).first()
+    seq, prev = (last[0], last[1]) if last else (0, GENESIS)
+    for pending_event in sorted(pending, key=lambda e: e.id):
+        seq += 1
+        pending_event.seq, pending_event.prev_hash = seq, prev
+        pending_event.hash = prev = event_hash(prev, pending_event)
+    session.flush()
+
+
+@sa_event.listens_for(OrmSession, "after_rollback")
+def _forget(session: OrmSession) -> None:
+    session.info.pop(_PENDING, None)
 
 
 @dataclass
@@ -81,14 +107,18 @@ class ChainReport:
 
 
 def verify_chain(session: Session, batch: int = 5000) -> ChainReport:
-    """Walk the chain in id order. An edited event fails its own hash; a deleted or
-    reordered one breaks the link to its predecessor."""
+    """Walk the chain in seq (commit) order. An edited event fails its own hash; a deleted or
+    reordered one breaks the link to its predecessor; an event never sealed is out of the
+    chain and reported as such."""
+    unsealed = session.exec(select(AuditEvent.id).where(col(AuditEvent.seq).is_(None)).limit(1)).first()
+    if unsealed is not None:
+        return ChainReport(False, 0, "事件未纳入审计链（缺少链序号，可能被直接写入数据库）", unsealed)
     prev = GENESIS
     checked = 0
-    last_id = 0
+    last_seq = 0
     while True:
         rows = session.exec(
-            select(AuditEvent).where(AuditEvent.id > last_id).order_by(col(AuditEvent.id)).limit(batch)
+            select(AuditEvent).where(AuditEvent.seq > last_seq).order_by(col(AuditEvent.seq)).limit(batch)
         ).all()
         if not rows:
             return ChainReport(ok=True, checked=checked)
@@ -99,7 +129,7 @@ def verify_chain(session: Session, batch: int = 5000) -> ChainReport:
                 return ChainReport(False, checked, "事件内容与其哈希不符（事件被篡改）", event.id)
             prev = event.hash
             checked += 1
-            last_id = event.id
+            last_seq = event.seq
         session.expunge_all()
 
 

@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from sqlalchemy import text
 from sqlmodel import Session
 
@@ -68,4 +69,36 @@ def test_reordered_events_are_caught(backend):
         conn.execute(text(f"UPDATE audit_event SET {sets} WHERE id = 2"), {**four._asdict()})
     r = _verify(url)
     assert r.returncode != 0 and "#2" in r.stderr and "顺序" in r.stderr
+    engine.dispose()
+
+
+def test_chain_follows_commit_order_not_insert_order(backend):
+    """Two transactions write events; the later writer commits first. The chain is sealed at
+    commit, so it links them in commit order and stays intact (PostgreSQL: SQLite has one
+    writer at a time, so the orders cannot differ there)."""
+    if backend != "postgresql":
+        pytest.skip("only PostgreSQL runs two writers at once")
+    url, engine = _chain(backend)
+    first, second = Session(engine), Session(engine)
+    early = audit.record(first, actor="a", role="admin", action="test.early", entity_type="thing", entity_id="e")
+    late = audit.record(second, actor="b", role="admin", action="test.late", entity_type="thing", entity_id="l")
+    assert early.id < late.id and early.hash is None  # not sealed before its commit
+    second.commit()
+    first.commit()
+    assert (late.seq, early.seq) == (6, 7) and early.prev_hash == late.hash
+    first.close()
+    second.close()
+    r = _verify(url)
+    assert r.returncode == 0, r.stderr
+    assert "已校验 7 条" in r.stdout
+    engine.dispose()
+
+
+def test_an_event_written_around_the_chain_is_reported(backend):
+    url, engine = _chain(backend)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO audit_event (occurred_at, actor, role, action, entity_type, entity_id) "
+                          "VALUES (CURRENT_TIMESTAMP, 'mallory', 'admin', 'x', 'thing', '9')"))
+    r = _verify(url)
+    assert r.returncode != 0 and "未纳入审计链" in r.stderr
     engine.dispose()
