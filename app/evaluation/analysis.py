@@ -15,9 +15,8 @@ from app.core.money import fen_to_yuan
 from app.core.numbers import percent, round_half_up
 from app.districts.service import district_names
 from app.enterprises.models import Enterprise
-from app.evaluation.metrics import WAN, Scope, awarded_applications, days_between, paid_payments
+from app.evaluation.metrics import WAN, Scope, approvals, awarded_applications, days_between
 from app.funds.models import Payment
-from app.notices.models import Notice, NoticeEntry
 from app.programs.models import Program
 from app.reviews.models import ReviewDecision
 from app.roster.models import RosterEntry
@@ -54,22 +53,30 @@ def _revenues(program: Program, scope: Scope):  # noqa: ANN202 - a subquery
 
 
 def revenue_block(session: Session, program: Program, scope: Scope) -> dict:
+    """Two passes over the awarded enterprises' revenues: the bands with their counts, sums,
+    minima and maxima (the totals follow from them), and the rows at the median's and the
+    top two's ranks."""
     rev = _revenues(program, scope)
-    count, total, low, high = session.execute(
-        select(func.count(), func.coalesce(func.sum(rev.c.revenue), 0), func.min(rev.c.revenue), func.max(rev.c.revenue))
-    ).one()
-    count, total = int(count), int(total)
-    # The median: the middle one or two rows by revenue, found by row number in the database.
-    ranked = select(rev.c.revenue, func.row_number().over(order_by=(rev.c.revenue, rev.c.enterprise_id)).label("n")
-                    ).subquery()
-    middle = [(count + 1) // 2, (count + 2) // 2] if count else []
-    mids = session.scalars(select(ranked.c.revenue).where(col(ranked.c.n).in_(middle))).all() if count else []
-    median = Decimal(sum(mids)) / len(mids) if mids else None
-    top = session.execute(select(rev.c.name, rev.c.revenue).order_by(rev.c.revenue.desc(), rev.c.enterprise_id)
-                          .limit(2)).all()
-    top_total = sum(int(r) for _n, r in top)
     band = case(*((rev.c.revenue >= lower * WAN, lower) for lower, _label in reversed(REVENUE_BANDS[1:])), else_=0)
-    per_band = dict(session.execute(select(band, func.count()).group_by(band)).all())
+    per_band = {int(b): (int(n), int(t), lo, hi) for b, n, t, lo, hi in session.execute(
+        select(band, func.count(), func.sum(rev.c.revenue), func.min(rev.c.revenue), func.max(rev.c.revenue))
+        .group_by(band)).all()}
+    count = sum(n for n, _t, _lo, _hi in per_band.values())
+    total = sum(t for _n, t, _lo, _hi in per_band.values())
+    low = min((lo for _n, _t, lo, _hi in per_band.values()), default=None)
+    high = max((hi for _n, _t, _lo, hi in per_band.values()), default=None)
+    median, top = None, []
+    if count:
+        ranked = select(rev.c.name, rev.c.revenue,
+                        func.row_number().over(order_by=(rev.c.revenue, rev.c.enterprise_id)).label("n")).subquery()
+        middle = {(count + 1) // 2, (count + 2) // 2}
+        wanted = middle | {count - 1, count} - {0}
+        rows = session.execute(select(ranked.c.n, ranked.c.name, ranked.c.revenue)
+                               .where(col(ranked.c.n).in_(sorted(wanted)))).all()
+        mids = [int(r) for n, _name, r in rows if n in middle]
+        median = Decimal(sum(mids)) / len(mids)
+        top = sorted(((name, int(r)) for n, name, r in rows if n > count - 2), key=lambda t: -t[1])
+    top_total = sum(r for _n, r in top)
     return {
         "enterprises": count,
         "total_wan": _wan(total),
@@ -78,7 +85,7 @@ def revenue_block(session: Session, program: Program, scope: Scope) -> dict:
         "min_wan": _wan(low), "max_wan": _wan(high),
         "top_two": [{"name": n, "revenue_wan": _wan(r)} for n, r in top],
         "top_two_share": percent(top_total, total) if total else None,
-        "bands": [{"label": label, "min_wan": lower, "count": int(per_band.get(lower, 0))} for lower, label in REVENUE_BANDS],
+        "bands": [{"label": label, "min_wan": lower, "count": per_band.get(lower, (0,))[0]} for lower, label in REVENUE_BANDS],
         "source": f"{program.cohort_year} 年统计名录主营业务收入，名录缺失时取申报数",
     }
 
@@ -98,17 +105,16 @@ def district_block(session: Session, program: Program, scope: Scope) -> list[dic
 def payment_block(session: Session, program: Program, scope: Scope) -> dict:
     """Days from 审定 (the end of the public notice the application passed) to payment, and
     the payments by date (the timeline chart)."""
-    paid = paid_payments(program, scope).subquery()
-    approved_on = (select(func.max(Notice.ends_on)).join(NoticeEntry, NoticeEntry.notice_id == Notice.id)
-                   .where(NoticeEntry.application_id == Payment.application_id, NoticeEntry.outcome == "approved")
-                   .scalar_subquery())
-    days = days_between(approved_on, Payment.paid_on)
+    approved = approvals(program)
+    days = days_between(approved.c.approved_on, Payment.paid_on)
+    base = scope.payments(select().select_from(Payment).join(Application, Application.id == Payment.application_id)
+                          .where(Application.program_id == program.id, Payment.status == "paid"))
     count, low, avg, high = session.execute(
-        select(func.count(days), func.min(days), func.avg(days), func.max(days))
-        .where(col(Payment.id).in_(select(paid.c.id)))).one()
+        base.add_columns(func.count(days), func.min(days), func.avg(days), func.max(days))
+        .outerjoin(approved, approved.c.application_id == Payment.application_id)).one()
     timeline = session.execute(
-        select(Payment.paid_on, func.count(), func.sum(Payment.amount_fen))
-        .where(col(Payment.id).in_(select(paid.c.id))).group_by(Payment.paid_on).order_by(Payment.paid_on)).all()
+        base.add_columns(Payment.paid_on, func.count(), func.sum(Payment.amount_fen))
+        .group_by(Payment.paid_on).order_by(Payment.paid_on)).all()
     running = 0
     points = []
     for day, n, amount in timeline:

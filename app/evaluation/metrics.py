@@ -13,7 +13,7 @@ inputs behind it, and — when its denominator is zero — the reason it is not 
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import Float, and_, case, exists, func, or_, select
+from sqlalchemy import Float, and_, case, func, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 from sqlmodel import Session, col
@@ -24,7 +24,7 @@ from app.core.money import fen_to_yuan
 from app.documents.models import Document
 from app.enterprises.models import Enterprise
 from app.funds.models import Appropriation, Payment
-from app.notices.models import NoticeEntry
+from app.notices.models import Notice, NoticeEntry
 from app.programs.models import AwardTranche, Program, ProgramDistrict
 from app.roster.models import RosterEntry
 from app.surveys.questions import SATISFIED
@@ -117,6 +117,14 @@ def _days_postgresql(element, compiler, **kw) -> str:  # noqa: ANN001
 
 
 # ---------------------------------------------------------------- the pieces
+
+
+def approvals(program: Program):  # noqa: ANN201 - a subquery
+    """application_id → approved_on: the end of the public notice each application passed (审定)."""
+    return (select(NoticeEntry.application_id, func.max(Notice.ends_on).label("approved_on"))
+            .join(Notice, Notice.id == NoticeEntry.notice_id)
+            .where(Notice.program_id == program.id, NoticeEntry.outcome == "approved")
+            .group_by(NoticeEntry.application_id).subquery("approvals"))
 
 
 def paid_payments(program: Program, scope: Scope):  # noqa: ANN201 - a Select
@@ -242,25 +250,35 @@ def _compliance(session: Session, program: Program, scope: Scope, paid_ids, paid
     """A paid payment is compliant when its application passed the public notice, the amount
     equals the tranche's award, it has a voucher number and a bank receipt, and it was paid on
     or after the approval date of an appropriation of its level (and district)."""
-    passed_notice = exists().where(NoticeEntry.application_id == Payment.application_id, NoticeEntry.outcome == "approved")
-    right_amount = exists().where(AwardTranche.program_id == program.id, AwardTranche.level == Payment.level,
-                                  AwardTranche.amount_fen == Payment.amount_fen)
-    has_voucher = func.length(func.trim(Payment.voucher_no)) > 0
-    has_receipt = exists().where(Document.payment_id == Payment.id, Document.kind == RECEIPT_KIND)
-    after_approval = exists().where(
-        Appropriation.program_id == program.id, Appropriation.level == Payment.level,
-        or_(Payment.level == "city", Appropriation.district_code == Application.district_code),
-        Appropriation.approved_on <= Payment.paid_on)
-    checks = {"passed_notice": passed_notice, "amount_equals_award": right_amount, "voucher_present": has_voucher,
-              "receipt_attached": has_receipt, "paid_after_appropriation": after_approval}
+    approved = approvals(program)
+    receipts = select(Document.payment_id).where(Document.kind == RECEIPT_KIND,
+                                                 col(Document.payment_id).is_not(None)).distinct().subquery()
+    first_approval = (select(Appropriation.level, Appropriation.district_code,
+                             func.min(Appropriation.approved_on).label("approved_on"))
+                      .where(Appropriation.program_id == program.id)
+                      .group_by(Appropriation.level, Appropriation.district_code).subquery())
+    award = select(AwardTranche.level, AwardTranche.amount_fen).where(AwardTranche.program_id == program.id).subquery()
+    checks = {
+        "passed_notice": approved.c.application_id.is_not(None),
+        "amount_equals_award": award.c.amount_fen == Payment.amount_fen,
+        "voucher_present": func.length(func.trim(Payment.voucher_no)) > 0,
+        "receipt_attached": receipts.c.payment_id.is_not(None),
+        "paid_after_appropriation": first_approval.c.approved_on <= Payment.paid_on,
+    }
 
-    def failing(condition):  # noqa: ANN001, ANN202
+    def failing(condition):  # noqa: ANN001, ANN202 - a NULL comparison fails the check too
         return func.coalesce(func.sum(case((condition, 0), else_=1)), 0)
 
-    row = session.execute(
+    row = session.execute(scope.payments(
         select(failing(and_(*checks.values())), *(failing(c) for c in checks.values()))
         .select_from(Payment).join(Application, Application.id == Payment.application_id)
-        .where(col(Payment.id).in_(select(paid_ids.c.id)))
+        .outerjoin(approved, approved.c.application_id == Payment.application_id)
+        .outerjoin(award, award.c.level == Payment.level)
+        .outerjoin(receipts, receipts.c.payment_id == Payment.id)
+        .outerjoin(first_approval, and_(
+            first_approval.c.level == Payment.level,
+            or_(Payment.level == "city", first_approval.c.district_code == Application.district_code)))
+        .where(Application.program_id == program.id, Payment.status == "paid"))
     ).one()
     non_compliant = int(row[0])
     failures = {name: int(n) for name, n in zip(checks, row[1:], strict=True)}
