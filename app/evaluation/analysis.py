@@ -20,7 +20,6 @@ from app.funds.models import Payment
 from app.programs.models import Program
 from app.reviews.models import ReviewDecision
 from app.roster.models import RosterEntry
-from app.surveys.models import SurveyResponse
 from app.tracking.service import retention
 
 # Revenue bands for the distribution chart, in 万元 (lower bound inclusive).
@@ -148,32 +147,34 @@ def review_block(session: Session, program: Program, scope: Scope) -> dict:
     district_days = days_between(Application.created_at, decided.c.district_done)
     city_days = days_between(decided.c.district_done, decided.c.city_done)
 
-    def stage(days, complete):  # noqa: ANN001, ANN202
-        n, avg, high = session.execute(
-            select(func.count(), func.avg(days), func.max(days))
-            .select_from(decided).join(Application, Application.id == decided.c.application_id).where(complete)).one()
-        return {"applications": int(n), "mean_days": _number(avg), "max_days": _number(high)}
+    d_ok, c_ok = decided.c.nd == 2, decided.c.nc == 2
+    row = session.execute(
+        select(func.sum(case((d_ok, 1), else_=0)), func.avg(case((d_ok, district_days))), func.max(case((d_ok, district_days))),
+               func.sum(case((c_ok, 1), else_=0)), func.avg(case((c_ok, city_days))), func.max(case((c_ok, city_days))))
+        .select_from(decided).join(Application, Application.id == decided.c.application_id)).one()
 
-    return {"district": stage(district_days, decided.c.nd == 2), "city": stage(city_days, decided.c.nc == 2)}
+    def stage(n, avg, high) -> dict:  # noqa: ANN001
+        return {"applications": int(n or 0), "mean_days": _number(avg), "max_days": _number(high)}
 
-
-def survey_block(session: Session, program: Program, scope: Scope) -> dict:
-    awarded = awarded_applications(program, scope).subquery()
-    awarded_n = session.scalar(select(func.count()).select_from(awarded)) or 0
-    responded = session.scalar(
-        select(func.count(func.distinct(SurveyResponse.enterprise_id)))
-        .where(SurveyResponse.program_id == program.id,
-               col(SurveyResponse.enterprise_id).in_(select(awarded.c.enterprise_id)))) or 0
-    return {"awarded": int(awarded_n), "responded": int(responded), "response_rate": percent(responded, awarded_n)}
+    return {"district": stage(*row[:3]), "city": stage(*row[3:])}
 
 
-def build(session: Session, program: Program, scope: Scope) -> dict:
+def survey_block(metrics: dict) -> dict:
+    """回收率 of the scope: the awarded enterprises with a valid questionnaire (the
+    satisfaction metric's count) over the awarded enterprises."""
+    awarded = int(metrics["awarded_enterprise_count"].actual or 0)
+    responded = int(metrics["beneficiary_satisfaction"].inputs["valid_responses"])
+    return {"awarded": awarded, "responded": responded, "response_rate": percent(responded, awarded)}
+
+
+def build(session: Session, program: Program, scope: Scope, metrics: dict) -> dict:
+    """The block, given the metrics already computed for the same scope."""
     return {
         "revenue": revenue_block(session, program, scope),
         "districts": district_block(session, program, scope),
         "payments": payment_block(session, program, scope),
         "review_turnaround": review_block(session, program, scope),
-        "survey": survey_block(session, program, scope),
+        "survey": survey_block(metrics),
         "retention": retention(session, program, scope.district_code),
     }
 

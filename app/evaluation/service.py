@@ -134,7 +134,7 @@ def evaluate(session: Session, program: Program, scope: Scope, *, with_analysis:
         "missing_deviation_notes": missing_notes,
     }
     if with_analysis:
-        body["analysis"] = analysis_block.build(session, program, scope)
+        body["analysis"] = analysis_block.build(session, program, scope, metrics)
         body["findings"] = analysis_block.findings(body)
     return body
 
