@@ -158,8 +158,15 @@ def recompute(session: Session, application: Application) -> list[EligibilityChe
     return stored
 
 
+# The eligibility of an application is settled when it is approved (审定): a roster imported
+# later — next year's, typically — re-checks the applications still under review, never
+# rewrites the grounds on which money was awarded.
+UNDER_REVIEW = sorted(LIVE_STATUSES - {"approved", "paid"})
+
+
 def recompute_for_usccs(session: Session, usccs: Iterable[str]) -> int:
-    """After a roster import: recompute every live application of these enterprises."""
+    """After a roster import: recompute the applications of these enterprises that are still
+    under review."""
     usccs = list(set(usccs))
     count = 0
     for start in range(0, len(usccs), 500):
@@ -167,7 +174,7 @@ def recompute_for_usccs(session: Session, usccs: Iterable[str]) -> int:
         apps = session.exec(
             select(Application)
             .join(Enterprise, col(Enterprise.id) == Application.enterprise_id)
-            .where(col(Enterprise.uscc).in_(chunk), col(Application.status).in_(sorted(LIVE_STATUSES)))
+            .where(col(Enterprise.uscc).in_(chunk), col(Application.status).in_(UNDER_REVIEW))
         ).all()
         for application in apps:
             recompute(session, application)

@@ -421,3 +421,34 @@ def test_service_reads_a_stream_that_cannot_seek(session):
     )
     assert (report.imported, report.updated, report.rejected) == (1, 0, [])
     assert [e.main_revenue_fen for e in service.roster_for(session, A.lower())] == [100]
+
+
+def test_a_later_roster_rechecks_applications_under_review_but_not_the_awarded(client, session, token_for):
+    """Rows for an enterprise already on an earlier roster make "first time 规上" fail — for
+    the application still under review; the approved one keeps the grounds it was awarded on."""
+    from app.applications.models import Application, EligibilityCheck
+    from app.enterprises.models import Enterprise
+    from tests.factories import application_body, approve_applications, make_program, new_uscc
+
+    make_program(session, "RC-1")
+    [approved_id] = approve_applications(session, "RC-1", ["650102"])
+    approved = session.get(Application, approved_id)
+    approved_uscc = session.get(Enterprise, approved.enterprise_id).uscc
+    pending_uscc = new_uscc("650102")
+    r = client.post("/api/v1/programs/RC-1/applications", json=application_body(pending_uscc),
+                    headers=token_for("district_system", "650102", name="rc-sys"))
+    assert r.status_code == 201, r.text
+    pending_id = r.json()["id"]
+
+    def first_time(application_id: int) -> str:
+        session.expire_all()
+        return session.exec(select(EligibilityCheck.outcome).where(
+            EligibilityCheck.application_id == application_id, EligibilityCheck.rule == "first_time_above_scale")).one()
+
+    before = first_time(approved_id)
+    rows = [[u, "名录企业", "650102", "3421", "2022", "2022-05", "30000000"] for u in (approved_uscc, pending_uscc)]
+    rows += [[u, "名录企业", "650102", "3421", "2023", "2022-05", "35200000"] for u in (approved_uscc, pending_uscc)]
+    r = upload(client, token_for("city_stats", name="rc-stats"), csv_bytes(ZH_HEADER, rows))
+    assert r.status_code == 201, r.text
+    assert first_time(pending_id) == "fail"  # on the 2022 roster already: not a first-timer
+    assert first_time(approved_id) == before  # settled at 审定
