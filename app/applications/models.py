@@ -16,6 +16,7 @@ class Application(SQLModel, table=True):
         # NULL once withdrawn or rejected, so one live application per enterprise and programme.
         UniqueConstraint("program_id", "live_enterprise_id"),
         Index("ix_application_program_status_id", "program_id", "status", "id"),
+        Index("ix_application_program_id", "program_id", "id"),  # a programme's list, newest first
         Index("ix_application_district_id", "district_code", "id"),
     )
     id: int | None = Field(default=None, primary_key=True)
