@@ -5,7 +5,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: demo test install install-test browser serve
+.PHONY: demo test install install-test browser serve bench
 
 $(BIN)/scaleup: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,3 +36,8 @@ browser:
 
 test: install-test browser
 	$(BIN)/pytest -q
+
+# The national-scale benchmarks of spec/quality.md (never part of `make test`): generates the data
+# set in PostgreSQL (127.0.0.1:5432), runs every scenario against a real server, writes BENCHMARKS.md.
+bench: install
+	$(BIN)/python -m bench
