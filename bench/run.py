@@ -180,7 +180,7 @@ def scenario_evaluation(ctx: Ctx) -> dict:
     awarded = next((r["actual"] for r in body["indicators"] if r["key"] == "awarded_enterprise_count"), None)
     passed = app_ms < 150 and ratio is not None and ratio <= 1.5
     return {
-        "title": f"live evaluation of {BIG} ({params['program_id']}): GET {path}",
+        "title": f"live evaluation of {BIG} (all 18 indicator rows computed, analysis included): GET {path}",
         "goal": "median < 150 ms; ratio to hand-written SQL ≤ 1.5",
         "measured": f"median {fmt(app_ms, ' ms')} (p95 {fmt(ms(pct(sorted(times), 95)), ' ms')}, {len(times)} runs)",
         "baseline": f"median {fmt(sql_ms, ' ms')} (bench/sql/evaluation_baseline.sql, {len(statements)} statements)",
@@ -435,8 +435,9 @@ def scenario_roster(ctx: Ctx) -> dict:
     with connect(ctx.url) as conn:
         conn.execute("DELETE FROM roster_entry WHERE year = %s", (IMPORT_YEAR,))
         conn.commit()
-        (live_hit,) = conn.execute(
-            "SELECT count(*) FROM application a JOIN enterprise e ON e.id = a.enterprise_id "
+        live_hit, reviewing = conn.execute(
+            "SELECT count(*), count(*) FILTER (WHERE a.status NOT IN ('approved', 'paid')) "
+            "FROM application a JOIN enterprise e ON e.id = a.enterprise_id "
             "WHERE a.status NOT IN ('rejected', 'withdrawn') AND e.uscc IN "
             "(SELECT uscc FROM roster_entry WHERE year = %s)", (IMPORT_YEAR - 1,)).fetchone()
     size_mb = path.stat().st_size / 1024 / 1024
@@ -513,16 +514,18 @@ def scenario_roster(ctx: Ctx) -> dict:
     measured += f", worker peak RSS {peak:.0f} MiB (idle {before_rss:.0f} MiB)"
     return {
         "title": f"statistics roster import: {rows:,}-row CSV ({size_mb:.0f} MB, next year's roster, "
-                 f"{live_hit:,} live applications' enterprises in it), POST /api/v1/roster/imports",
+                 f"enterprises of {live_hit:,} live applications in it, {reviewing:,} of them under review), "
+                 "POST /api/v1/roster/imports",
         "goal": "< 60 s, peak RSS < 300 MB",
         "measured": measured,
         "baseline": f"{copy_s:.2f} s (COPY into an unindexed temp table, {copied:,} rows)",
-        "ratio": ratio, "ratio_goal": "— (informational: import ÷ COPY)",
+        "ratio": ratio, "ratio_goal": "informational: import ÷ COPY",
         "passed": (not timed_out) and seconds < 60 and peak < 300,
         "figures": {"rows": rows, "bytes": path.stat().st_size, "seconds": seconds, "timed_out": timed_out,
                     "rows_done": done, "estimated_seconds": estimate, "progress": progress[::5],
                     "peak_rss_mib": peak, "idle_rss_mib": before_rss, "copy_seconds": copy_s,
-                    "live_applications_rechecked": live_hit, "response": result and {
+                    "live_applications_in_file": live_hit, "under_review_in_file": reviewing,
+                    "response": result and {
                         "imported": result.get("imported"), "updated": result.get("updated"),
                         "rejected": len(result.get("rejected", []))}},
         "profile": prof.summary,
