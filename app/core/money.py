@@ -23,9 +23,12 @@ def fen_to_yuan(fen: int) -> str:
     return f"{sign}{fen // 100}.{fen % 100:02d}"
 
 
+FEN_PER_WAN = Decimal(1_000_000)  # 万元 = 10,000 yuan = 1,000,000 fen
+
+
 def fen_to_wan(fen: int) -> str:
     """Fen shown as 万元 with two places (officials read money in 万元)."""
-    q = (Decimal(fen) / Decimal(1_000_000)).quantize(Decimal("0.01"))
+    q = (Decimal(fen) / FEN_PER_WAN).quantize(Decimal("0.01"))
     return f"{q:,}"
 
 

@@ -16,3 +16,8 @@ def percent(numerator: int, denominator: int) -> float | None:
     if not denominator:
         return None
     return float(round_half_up(Decimal(numerator) * 100 / Decimal(denominator)))
+
+
+def json_number(value: Decimal | float | int | None) -> float | None:
+    """A value as the API writes it: a JSON number rounded half-up to two places."""
+    return None if value is None else float(round_half_up(Decimal(str(value))))

@@ -35,3 +35,12 @@ def xlsx_rows(fileobj: IO[bytes]) -> Iterator[tuple[Any, ...]]:
             raise _invalid(f"XLSX 文件内容无法读取：{type(exc).__name__}。") from None
     finally:
         workbook.close()
+
+
+def cell_text(value: Any) -> str:
+    """A spreadsheet or CSV cell as text: blanks empty, 1234.0 (how XLSX stores 1234) as "1234"."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()

@@ -17,6 +17,7 @@ from app.core.htmx import set_vary, wants_fragment
 from app.core.money import fen_to_wan, yuan_to_fen
 from app.core.pagination import Limit
 from app.core.templating import templates
+from app.core.openapi import problem as _problem
 from app.districts.service import district_names
 from app.enterprises import service
 from app.enterprises.models import Enterprise
@@ -41,10 +42,6 @@ Uscc = Annotated[str, Path(max_length=32, description="统一社会信用代码�
 DistrictFilter = Annotated[str | None, Query(pattern=r"^(\d{6})?$", description="区县代码（6 位）")]
 SearchText = Annotated[str | None, Query(max_length=100, description="企业名称中的文字，或统一社会信用代码的开头")]
 Cursor = Annotated[str | None, Query(max_length=200, description="上一页返回的 next_cursor")]
-
-
-def _problem(description: str) -> dict:
-    return {"description": f"{description}（problem+json）"}
 
 
 READ_ERRORS = {401: _problem("未登录或令牌无效"), 403: _problem("角色无权"), 422: _problem("参数校验未通过")}

@@ -12,7 +12,7 @@ from sqlmodel import Session, col
 
 from app.applications.models import Application
 from app.core.money import fen_to_yuan
-from app.core.numbers import percent, round_half_up
+from app.core.numbers import json_number as _number, percent
 from app.districts.service import district_names
 from app.enterprises.models import Enterprise
 from app.evaluation.metrics import WAN, Scope, approvals, awarded_applications, days_between
@@ -27,10 +27,6 @@ REVENUE_BANDS = ((0, "2000万元以下"), (2000, "2000万–5000万元"), (5000,
                  (50000, "5亿–10亿元"), (100000, "10亿元及以上"))
 CONCENTRATION_SHARE = Decimal(50)  # the two largest above this share of revenue → a finding
 MEAN_OVER_MEDIAN = Decimal(2)  # mean at least twice the median → the mean is lifted
-
-
-def _number(value: Decimal | float | int | None) -> float | None:
-    return None if value is None else float(round_half_up(Decimal(str(value))))
 
 
 def _wan(fen: int | Decimal | None) -> float | None:

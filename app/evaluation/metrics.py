@@ -20,20 +20,19 @@ from sqlmodel import Session, col
 
 from app.applications.models import Application
 from app.core.errors import Invalid
-from app.core.money import fen_to_yuan
+from app.core.money import FEN_PER_WAN, fen_to_yuan
 from app.documents.models import Document
 from app.enterprises.models import Enterprise
 from app.funds.models import Appropriation, Payment
+from app.funds.service import FUNDED_STATUSES, RECEIPT_KIND
 from app.notices.models import Notice, NoticeEntry
 from app.programs.models import AwardTranche, Program, ProgramDistrict
 from app.roster.models import RosterEntry
 from app.surveys.questions import SATISFIED
 from app.surveys.service import latest_responses
 
-WAN = Decimal(1_000_000)  # fen per 万元
+WAN = FEN_PER_WAN
 HUNDRED = Decimal(100)
-FUNDED_STATUSES = ("approved", "paid")
-RECEIPT_KIND = "bank_receipt"
 
 
 # ---------------------------------------------------------------- scope

@@ -11,6 +11,7 @@ from app.core.errors import Forbidden
 from app.core.forms import request_body
 from app.core.htmx import set_vary, wants_fragment
 from app.core.pagination import INT32_MAX
+from app.core.openapi import problem as _problem
 from app.evaluation import service
 from app.evaluation.schemas import AssessmentIn, Evaluation, SnapshotSummary
 from app.programs.service import get_program
@@ -25,10 +26,6 @@ Code = Annotated[str, Path(max_length=32, description="项目编号，如 XSG-20
 Key = Annotated[str, Path(max_length=64, description="指标键，如 basis_sufficiency")]
 SnapshotId = Annotated[int, Path(ge=1, le=INT32_MAX, description="快照编号")]
 ScopeQuery = Annotated[str | None, Query(max_length=20, description="city（默认，市级资金）、all 或 district:区县代码")]
-
-
-def _problem(description: str) -> dict:
-    return {"description": f"{description}（problem+json）"}
 
 
 READ_ERRORS = {401: _problem("未登录或令牌无效"), 403: _problem("角色或区县无权"), 404: _problem("不存在"),

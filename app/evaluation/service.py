@@ -17,22 +17,17 @@ from sqlmodel import Session, col
 from app.audit import service as audit
 from app.core.db import iso, utcnow
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
-from app.core.numbers import round_half_up
+from app.core.numbers import json_number as number, round_half_up
 from app.evaluation import analysis as analysis_block
 from app.evaluation.metrics import Metric, Scope, compute
 from app.evaluation.models import EvaluationSnapshot, IndicatorAssessment
 from app.evaluation.scoring import RULE_VERSION, check_qualitative, needs_deviation_note, score_quantitative
 from app.programs.models import Indicator, Program
-from app.programs.service import get_indicators, get_program, grade_for, json_number, program_district_codes
+from app.programs.service import get_indicators, get_program, grade_for, is_finalised, json_number, program_district_codes
 from app.users.auth import Principal
 from app.users.models import Role
 
 STATE_NAMES = {"scored": "已评分", "unscored": "待评分", "not_computable": "无法计算"}
-
-
-def number(value: Decimal | None) -> float | None:
-    """A value as the API writes it: a JSON number rounded half-up to two places."""
-    return None if value is None else float(round_half_up(value))
 
 
 def parse_scope(session: Session, program: Program, text: str | None) -> Scope:
@@ -147,11 +142,6 @@ def live(session: Session, code: str, scope_text: str | None) -> dict:
 # ---------------------------------------------------------------- the evaluators' judgement
 
 
-def _frozen(session: Session, program: Program) -> bool:
-    return session.scalar(select(EvaluationSnapshot.id).where(EvaluationSnapshot.program_id == program.id).limit(1)) \
-        is not None
-
-
 def assess(session: Session, principal: Principal, code: str, key: str, body: dict) -> dict:
     """Save an evaluator's score (qualitative row) or deviation note (quantitative row);
     answers the row as the live city evaluation now shows it."""
@@ -161,7 +151,7 @@ def assess(session: Session, principal: Principal, code: str, key: str, body: di
     row = session.scalar(select(Indicator).where(Indicator.program_id == program.id, Indicator.key == key))
     if row is None:
         raise NotFound(f"本项目的指标表中没有指标 {key}。")
-    if _frozen(session, program):
+    if is_finalised(session, program.id):
         raise Conflict("本项目的绩效评价已定稿，评分不能再修改。")
     metric = compute(session, program, Scope("city")).get(key) if row.kind == "quantitative" else None
     kind = effective_kind(row, metric)

@@ -15,6 +15,7 @@ from app.core.forms import request_body
 from app.core.htmx import set_vary, wants_fragment
 from app.core.pagination import INT32_MAX, Limit
 from app.core.templating import templates
+from app.core.openapi import problem as _problem
 from app.districts.service import district_names
 from app.enterprises import service as enterprises
 from app.enterprises.models import Enterprise
@@ -39,10 +40,6 @@ Cursor = Annotated[str | None, Query(max_length=200, description="上一页返�
 
 _create_body, CREATE_BODY = request_body(FollowUpCreate)
 _update_body, UPDATE_BODY = request_body(FollowUpUpdate)
-
-
-def _problem(description: str) -> dict:
-    return {"description": f"{description}（problem+json）"}
 
 
 AUTH = {401: _problem("未登录或令牌无效"), 403: _problem("仅市工信局、区县工信部门")}

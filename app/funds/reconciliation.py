@@ -43,7 +43,7 @@ from sqlmodel import Session, col
 from app.applications.models import Application
 from app.applications.service import mask_account
 from app.audit import service as audit
-from app.core.tabular import OLE_MAGIC, XLSX_MAGIC, xlsx_rows
+from app.core.tabular import cell_text as _text, OLE_MAGIC, XLSX_MAGIC, xlsx_rows
 from app.core.errors import Forbidden, Invalid
 from app.core.money import fen_to_yuan
 from app.enterprises.models import Enterprise
@@ -188,14 +188,6 @@ _DATE_COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})")
 _AMOUNT_GROUPED = re.compile(r"\d{1,3}(,\d{3})+(\.\d{1,2})?")
 _AMOUNT = re.compile(r"(0|[1-9]\d{0,13})(\.\d{1,2})?")
 _MAX_YUAN = Decimal("99999999999999.99")
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
 
 
 def _has_control(text: str) -> bool:

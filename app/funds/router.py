@@ -10,6 +10,7 @@ from app.applications.service import body_sha256
 from app.core.db import SessionDep
 from app.core.idempotency import run_idempotent
 from app.core.pagination import INT32_MAX, Limit
+from app.core.openapi import problem as _problem
 from app.documents.service import public as document_public
 from app.funds import service
 from app.funds.schemas import (
@@ -40,10 +41,6 @@ RowId = Annotated[int, Path(ge=1, le=INT32_MAX)]
 Code = Annotated[str, Path(max_length=32, description="项目编号，如 XSG-2023")]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200,
                                               description="重试时带同一键与同一请求体，返回首次的响应")]
-
-
-def _problem(description: str) -> dict:
-    return {"description": f"{description}（problem+json）"}
 
 
 READ_ERRORS = {401: _problem("未登录或令牌无效"), 403: _problem("角色无权"), 404: _problem("不存在或不可见"),

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from app.core.db import SessionDep
 from app.core.htmx import wants_fragment
 from app.core.templating import templates
+from app.core.openapi import problem as _problem
 from app.funds import exports, reconciliation
 from app.programs.service import get_program
 from app.users.auth import OFFICIALS, Principal, require_roles
@@ -21,10 +22,6 @@ router = APIRouter(prefix="/api/v1", tags=["funds"])
 Code = Annotated[str, Path(max_length=32, description="项目编号，如 XSG-2023")]
 Finance = Annotated[Principal, Depends(require_roles(Role.finance))]
 ExportReader = Annotated[Principal, Depends(require_roles(*OFFICIALS, Role.auditor))]
-
-
-def _problem(description: str) -> dict:
-    return {"description": description, "content": {"application/problem+json": {}}}
 
 
 PROBLEMS = {

@@ -26,6 +26,7 @@ from app.core.forms import InlineProblem, request_body
 from app.core.htmx import set_vary, wants_fragment
 from app.core.pagination import Limit
 from app.core.templating import templates
+from app.core.openapi import problem as _problem
 from app.notices import service, workdays
 from app.notices.schemas import (
     NoticeCreate,
@@ -61,10 +62,6 @@ NoticeId = Annotated[int, Path(ge=1, le=2_147_483_647, description="公示编号
 ObjectionId = Annotated[int, Path(ge=1, le=2_147_483_647, description="异议编号")]
 Code = Annotated[str, Path(max_length=32, description="项目编号，如 XSG-2023")]
 Day = Annotated[date, Path(description="日期 YYYY-MM-DD")]
-
-
-def _problem(description: str) -> dict:
-    return {"description": description, "content": {"application/problem+json": {}}}
 
 
 AUTH = {401: _problem("未登录或凭证无效"), 403: _problem("角色无权执行此操作")}

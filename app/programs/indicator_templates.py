@@ -11,6 +11,8 @@ programme, so the seed programme gets the seed's text back word for word.
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from app.core.money import FEN_PER_WAN
+
 # Where a target value comes from: a constant, or one of the programme's parameters.
 FROM_TARGET_ENTERPRISE_COUNT = "target_enterprise_count"
 FROM_REVENUE_THRESHOLD_WAN = "revenue_threshold_wan"
@@ -249,12 +251,11 @@ TEMPLATES: dict[str, Template] = {
 
 DEFAULT_TEMPLATE = "xsg-default"
 
-_WAN = Decimal(1_000_000)  # fen per 万元
 _PLACES = Decimal("0.0001")  # the indicator table keeps target values to 4 places
 
 
 def fen_to_wan_decimal(fen: int) -> Decimal:
-    return (Decimal(fen) / _WAN).quantize(_PLACES, rounding=ROUND_HALF_UP)
+    return (Decimal(fen) / FEN_PER_WAN).quantize(_PLACES, rounding=ROUND_HALF_UP)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Response
 from app.core.db import SessionDep
 from app.core.errors import Invalid
 from app.core.pagination import Limit, decode_id_cursor, encode_cursor
+from app.core.openapi import problem as _problem
 from app.programs import service
 from app.programs.schemas import IndicatorTable, IndicatorTableUpdate, ProgramCreate, ProgramPage, ProgramPublic
 from app.users.auth import CurrentPrincipal, Principal, require_roles
@@ -17,9 +18,6 @@ router = APIRouter(prefix="/api/v1", tags=["programs"])
 ProgramCreator = Annotated[Principal, Depends(require_roles(Role.admin, Role.city_industry))]
 IndicatorEditor = Annotated[Principal, Depends(require_roles(Role.city_industry, Role.evaluator))]
 Code = Annotated[str, Path(max_length=32, description="项目编号，如 XSG-2023")]
-
-def _problem(description: str) -> dict:
-    return {"description": description, "content": {"application/problem+json": {}}}
 
 
 AUTH_ERRORS = {401: _problem("未登录或凭证无效"), 403: _problem("无权执行此操作")}

@@ -23,7 +23,7 @@ from sqlmodel import Session, col
 
 from app.applications import eligibility
 from app.audit import service as audit
-from app.core.tabular import OLE_MAGIC, XLSX_MAGIC, xlsx_rows
+from app.core.tabular import cell_text as _text, OLE_MAGIC, XLSX_MAGIC, xlsx_rows
 from app.core.errors import Forbidden, Invalid, NotFound
 from app.core.money import yuan_to_fen
 from app.districts.models import District
@@ -137,14 +137,6 @@ def _column_map(header: list[Any] | tuple[Any, ...] | None) -> dict[str, int]:
 _DIGITS4 = re.compile(r"\d{4}")
 _PERIOD = re.compile(r"(\d{4})-(\d{2})")
 _MAX_REVENUE_YUAN = Decimal("99999999999999.99")
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
 
 
 def _integer(value: Any) -> int | None:

@@ -18,6 +18,7 @@ from app.core.forms import form_data, request_body
 from app.core.htmx import set_vary, wants_fragment
 from app.core.pagination import Limit
 from app.core.templating import templates
+from app.core.openapi import problem as _problem
 from app.pages.context import page_context
 from app.pages.router import _error_page, _login_redirect
 from app.programs.service import get_program
@@ -42,10 +43,6 @@ Keeper = Annotated[Principal, Depends(require_roles(Role.city_industry))]
 Reader = Annotated[Principal, Depends(require_roles(*OFFICIALS, Role.auditor))]
 Code = Annotated[str, Path(max_length=32, description="项目编号，如 XSG-2023")]
 READERS = (*OFFICIALS, Role.auditor)
-
-
-def _problem(description: str) -> dict:
-    return {"description": f"{description}（problem+json）"}
 
 
 READ_ERRORS = {401: _problem("未登录或令牌无效"), 403: _problem("角色无权"), 404: _problem("项目不存在"),

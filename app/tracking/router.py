@@ -11,6 +11,7 @@ from app.core.db import SessionDep
 from app.core.errors import DomainError, NotFound
 from app.core.htmx import set_vary, wants_fragment
 from app.core.templating import templates
+from app.core.openapi import problem as _problem
 from app.districts.service import district_names
 from app.pages.context import page_context
 from app.pages.router import _error_page, _login_redirect
@@ -29,10 +30,6 @@ Code = Annotated[str, Path(max_length=32, description="项目编号，如 XSG-20
 District = Annotated[str | None, Query(pattern=r"^\d{6}$", description="区县代码（市级用户可选；区县用户只能是本区县）")]
 TEMPLATE = "pages/tracking/retention.html"
 FILTER_FORM = "retention-filter"
-
-
-def _problem(description: str) -> dict:
-    return {"description": f"{description}（problem+json）"}
 
 
 READ_ERRORS = {401: _problem("未登录或令牌无效"), 403: _problem("角色无权，或区县用户查看其他区县"),
