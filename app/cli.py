@@ -1,5 +1,6 @@
 """The `scaleup` command."""
 
+import socket
 import sys
 from typing import Annotated, Optional
 
@@ -69,7 +70,17 @@ def _serve(host: str, port: int, workers: int, reload: bool) -> None:
         typer.echo(f"已清理 {removed} 个中断上传留下的临时文件。")
 
     typer.echo(f"ScaleUp 正在 http://{host}:{port} 提供服务")
-    uvicorn.run("app.main:app", host=host, port=port, workers=workers, proxy_headers=True, reload=reload)
+    if workers <= 1 or reload:
+        uvicorn.run("app.main:app", host=host, port=port, workers=workers, proxy_headers=True, reload=reload)
+        return
+    # What uvicorn.run does for several workers, except the listening socket: uvicorn's
+    # comes with proto 0, so asyncio does not set TCP_NODELAY on the connections the workers
+    # accept and every keep-alive response waits ~40 ms for the client's delayed ACK
+    # (uvicorn issue #3149). Re-wrapped with proto IPPROTO_TCP it behaves like one worker.
+    config = uvicorn.Config("app.main:app", host=host, port=port, workers=workers, proxy_headers=True)
+    listener = config.bind_socket()
+    listener = socket.socket(listener.family, listener.type, socket.IPPROTO_TCP, fileno=listener.detach())
+    uvicorn.supervisors.Multiprocess(config, sockets=[listener]).run()
 
 
 @app.command()

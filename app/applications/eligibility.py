@@ -5,7 +5,7 @@ documents change."""
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import func
+from sqlalchemy import exists, func, insert
 from sqlmodel import Session, col, select
 
 from app.applications.lifecycle import LIVE_STATUSES
@@ -95,11 +95,8 @@ def evaluate(session: Session, application: Application) -> list[Outcome]:
             f"{'达到' if ok else '低于'}门槛 {fen_to_wan(threshold)} 万元，请核实",
         ))
 
-    roster_loaded = session.exec(
-        select(func.count()).select_from(RosterEntry).where(RosterEntry.year == program.cohort_year)
-    ).one() > 0
     earlier = sorted(y for y in roster if y < program.cohort_year)
-    if not roster_loaded and not roster:
+    if not roster and not roster_loaded(session, program.cohort_year):
         out.append(Outcome("first_time_above_scale", "warn", f"尚未导入 {program.cohort_year} 年统计名录，无法核验首次升规"))
     elif earlier:
         out.append(Outcome("first_time_above_scale", "fail", f"企业已在 {earlier[0]} 年规上名录中，不属于首次升规"))
@@ -144,18 +141,30 @@ def evaluate(session: Session, application: Application) -> list[Outcome]:
     return out
 
 
-def recompute(session: Session, application: Application) -> list[EligibilityCheck]:
-    """Evaluate every rule and store the results (replacing the previous ones)."""
+def roster_loaded(session: Session, year: int) -> bool:
+    """Whether any roster row of this year is in (EXISTS: one index probe, not a count)."""
+    return session.exec(select(exists().where(RosterEntry.year == year))).one()
+
+
+def recompute(session: Session, application: Application) -> None:
+    """Evaluate every rule and store the results. A rule whose outcome and message are
+    unchanged keeps its row (checked_at = since when the result holds); a new
+    application's eight rows go in as one multi-row INSERT."""
     now = utcnow()
+    results = evaluate(session, application)
     existing = {c.rule: c for c in session.exec(select(EligibilityCheck).where(EligibilityCheck.application_id == application.id)).all()}
-    stored = []
-    for position, result in enumerate(evaluate(session, application)):
-        check = existing.get(result.rule) or EligibilityCheck(application_id=application.id, rule=result.rule, position=position)
-        check.position, check.outcome, check.message, check.checked_at = position, result.outcome, result.message, now
-        session.add(check)
-        stored.append(check)
+    new_rows = []
+    for position, result in enumerate(results):
+        check = existing.get(result.rule)
+        if check is None:
+            new_rows.append({"application_id": application.id, "rule": result.rule, "position": position,
+                             "outcome": result.outcome, "message": result.message, "checked_at": now})
+        elif (check.position, check.outcome, check.message) != (position, result.outcome, result.message):
+            check.position, check.outcome, check.message, check.checked_at = position, result.outcome, result.message, now
+            session.add(check)
+    if new_rows:
+        session.execute(insert(EligibilityCheck), new_rows)
     session.flush()
-    return stored
 
 
 # The eligibility of an application is settled when it is approved (审定): a roster imported
@@ -164,9 +173,11 @@ def recompute(session: Session, application: Application) -> list[EligibilityChe
 UNDER_REVIEW = sorted(LIVE_STATUSES - {"approved", "paid"})
 
 
-def recompute_for_usccs(session: Session, usccs: Iterable[str]) -> int:
-    """After a roster import: recompute the applications of these enterprises that are still
-    under review."""
+def recompute_for_usccs(session: Session, usccs: Iterable[str], year: int) -> int:
+    """After a roster import of rows of `year` (or later): recompute the applications of
+    these enterprises still under review in programmes the rows bear on — a roster row of
+    year Y counts only for cohorts Y and later (cohort year's figures, earlier years' presence),
+    so importing next year's roster re-checks nothing."""
     usccs = list(set(usccs))
     count = 0
     for start in range(0, len(usccs), 500):
@@ -174,12 +185,26 @@ def recompute_for_usccs(session: Session, usccs: Iterable[str]) -> int:
         apps = session.exec(
             select(Application)
             .join(Enterprise, col(Enterprise.id) == Application.enterprise_id)
-            .where(col(Enterprise.uscc).in_(chunk), col(Application.status).in_(UNDER_REVIEW))
+            .join(Program, col(Program.id) == Application.program_id)
+            .where(col(Enterprise.uscc).in_(chunk), col(Application.status).in_(UNDER_REVIEW), Program.cohort_year >= year)
         ).all()
         for application in apps:
             recompute(session, application)
             count += 1
     return count
+
+
+def recompute_for_cohort(session: Session, year: int) -> int:
+    """After the first roster rows of `year` arrive: every application under review in a
+    programme of that cohort, on the roster or not, leaves "尚未导入统计名录"."""
+    apps = session.exec(
+        select(Application)
+        .join(Program, col(Program.id) == Application.program_id)
+        .where(col(Application.status).in_(UNDER_REVIEW), Program.cohort_year == year)
+    ).all()
+    for application in apps:
+        recompute(session, application)
+    return len(apps)
 
 
 def checks_for(session: Session, application_id: int) -> list[EligibilityCheck]:

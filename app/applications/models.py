@@ -17,6 +17,7 @@ class Application(SQLModel, table=True):
         UniqueConstraint("program_id", "live_enterprise_id"),
         Index("ix_application_program_status_id", "program_id", "status", "id"),
         Index("ix_application_program_id", "program_id", "id"),  # a programme's list, newest first
+        Index("ix_application_program_district_status", "program_id", "district_code", "status"),  # the dashboard's counts
         Index("ix_application_district_id", "district_code", "id"),
     )
     id: int | None = Field(default=None, primary_key=True)

@@ -90,7 +90,8 @@ def list_page(
     if district:
         stmt = stmt.where(Application.district_code == district)
     if program:
-        stmt = stmt.where(Program.code == program)
+        # By id, so that the planner walks the (program_id, id) index newest first.
+        stmt = stmt.where(Application.program_id == select(Program.id).where(Program.code == program).scalar_subquery())
     if status:
         if status not in STATUS_NAMES:
             raise Invalid(f"未知状态：{status}。可选：{'、'.join(STATUS_NAMES)}。",

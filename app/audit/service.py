@@ -5,7 +5,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event as sa_event, inspect, text
+from sqlalchemy import event as sa_event, func, inspect, text
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
@@ -69,6 +69,15 @@ def record(
 
 
 _PENDING = "audit_pending"
+
+
+def data_version(session: Session) -> int | None:
+    """The seq of the last committed event: every state change writes an event, so the data
+    is unchanged while this is. None while this session has written events of its own (its
+    changes are not in any committed version yet)."""
+    if session.info.get(_PENDING):
+        return None
+    return session.execute(select(func.max(AuditEvent.seq))).scalar() or 0
 
 
 @sa_event.listens_for(OrmSession, "before_commit")

@@ -1,7 +1,7 @@
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, Numeric, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Numeric, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.core.db import utcnow
@@ -36,3 +36,17 @@ class EvaluationSnapshot(SQLModel, table=True):
     sha256: str = Field(max_length=64)
     finalized_by: str = Field(max_length=100)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class EvaluationCache(SQLModel, table=True):
+    """The last live evaluation of one programme and scope, kept with the data version it was
+    computed at (the audit chain's last seq: every state change writes an audit event) and
+    served while nothing has changed since. Never a record: snapshots are."""
+
+    __tablename__ = "evaluation_cache"
+    program_id: int = Field(foreign_key="program.id", primary_key=True)
+    scope: str = Field(max_length=20, primary_key=True)
+    rule_version: str = Field(max_length=20)
+    data_version: int = Field(sa_type=BigInteger)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    computed_at: datetime = Field(default_factory=utcnow)

@@ -201,7 +201,7 @@ def _context(request: Request, session: Session, principal: Principal, code: str
         stored, _program = service.get_snapshot(session, snapshot["id"])
         body = json.loads(stored.body)
     else:
-        body = service.evaluate(session, program, scope)
+        body = service.current(session, program, scope)
     rows = body["indicators"]
     groups = []
     subtotals = {s["level1"]: s for s in body["subtotals"]}

@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import BigInteger, UniqueConstraint
+from sqlalchemy import BigInteger, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.core.db import utcnow
@@ -11,10 +11,13 @@ class RosterEntry(SQLModel, table=True):
     roster is the authority on 首次升规 and on revenue."""
 
     __tablename__ = "roster_entry"
-    __table_args__ = (UniqueConstraint("uscc", "year"),)
+    __table_args__ = (
+        UniqueConstraint("uscc", "year"),
+        Index("ix_roster_entry_year_district", "year", "district_code"),  # a year's roster per district, counted from the index
+    )
     id: int | None = Field(default=None, primary_key=True)
     uscc: str = Field(max_length=18)
-    year: int = Field(index=True)
+    year: int
     name: str = Field(max_length=200)
     district_code: str = Field(max_length=6, index=True)
     industry_code: str = Field(max_length=4)

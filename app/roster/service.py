@@ -18,6 +18,7 @@ from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 
 from sqlalchemy import String, any_, bindparam, select
+from sqlalchemy import text as sql_text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
@@ -268,20 +269,30 @@ def _validate(
 # ------------------------------------------------------------------ writing a batch
 
 
-def _upsert_statement(session: Session):
-    table = RosterEntry.__table__
+_UPDATED = ("name", "district_code", "industry_code", "first_included", "main_revenue_fen", "imported_at")
+_FIELDS = ("uscc", "year") + _UPDATED
+
+# PostgreSQL: a batch is one statement whatever its size — each column travels as one array
+# parameter and unnest() turns them back into rows.
+_PG_UPSERT = sql_text(
+    f"INSERT INTO roster_entry ({', '.join(_FIELDS)}) "
+    "SELECT * FROM unnest(CAST(:uscc AS varchar[]), CAST(:year AS integer[]), CAST(:name AS varchar[]), "
+    "CAST(:district_code AS varchar[]), CAST(:industry_code AS varchar[]), CAST(:first_included AS varchar[]), "
+    "CAST(:main_revenue_fen AS bigint[]), CAST(:imported_at AS timestamptz[])) "
+    "ON CONFLICT (uscc, year) DO UPDATE SET " + ", ".join(f"{c} = EXCLUDED.{c}" for c in _UPDATED)
+)
+
+
+def _upsert(session: Session, rows: list[dict]) -> None:
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        stmt = postgresql.insert(table)
+        session.execute(_PG_UPSERT, {f: [row[f] for row in rows] for f in _FIELDS})
     elif dialect == "sqlite":
-        stmt = sqlite.insert(table)
+        stmt = sqlite.insert(RosterEntry.__table__)
+        stmt = stmt.on_conflict_do_update(index_elements=["uscc", "year"], set_={c: stmt.excluded[c] for c in _UPDATED})
+        session.execute(stmt, rows)
     else:  # pragma: no cover - ScaleUp runs on these two
         raise RuntimeError(f"名录导入不支持数据库 {dialect}")
-    updated = ("name", "district_code", "industry_code", "first_included", "main_revenue_fen", "imported_at")
-    return stmt.on_conflict_do_update(
-        index_elements=[table.c.uscc, table.c.year],
-        set_={c: stmt.excluded[c] for c in updated},
-    )
 
 
 def _write_batch(session: Session, batch: dict[tuple[str, int], dict], stamp: datetime, report: ImportReport) -> None:
@@ -309,12 +320,12 @@ def _write_batch(session: Session, batch: dict[tuple[str, int], dict], stamp: da
             report.updated += 1
     # Key order, so that two imports touching the same rows lock them in the same order.
     rows = [{**batch[key], "imported_at": stamp} for key in sorted(batch)]
-    session.execute(_upsert_statement(session), rows)
+    _upsert(session, rows)
     # Core statements bypass the identity map: forget any roster row loaded earlier.
     for obj in list(session.identity_map.values()):
         if isinstance(obj, RosterEntry):
             session.expire(obj)
-    eligibility.recompute_for_usccs(session, usccs)
+    eligibility.recompute_for_usccs(session, usccs, year=min(year for _, year in batch))
 
 
 def _district_codes(session: Session) -> set[str]:
@@ -339,6 +350,8 @@ def _import_rows(session: Session, fileobj: IO[bytes], principal: Principal) -> 
             )
         columns = _column_map(header)
         batch: dict[tuple[str, int], dict] = {}
+        years: set[int] = set()
+        first_of_year: set[int] = set()  # years this file brings to an empty roster
         for number, cells in enumerate(rows, start=2):
             if not any(_text(c) for c in cells):
                 continue  # blank line
@@ -347,12 +360,18 @@ def _import_rows(session: Session, fileobj: IO[bytes], principal: Principal) -> 
                 report.rejected.append({"row": number, "errors": errors})
                 continue
             key = (values["uscc"], values["year"])
+            if values["year"] not in years:
+                years.add(values["year"])
+                if not eligibility.roster_loaded(session, values["year"]):
+                    first_of_year.add(values["year"])
             batch.pop(key, None)  # the later row of the same enterprise and year wins
             batch[key] = values
             if len(batch) >= BATCH_SIZE:
                 _write_batch(session, batch, stamp, report)
                 batch = {}
         _write_batch(session, batch, stamp, report)
+        for year in sorted(first_of_year):
+            eligibility.recompute_for_cohort(session, year)
     finally:
         rows.close()
     return kind, report

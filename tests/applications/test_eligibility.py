@@ -122,6 +122,35 @@ def test_roster_import_recomputes_live_applications(client, session, ts):
     assert rules["first_time_above_scale"][0] == "pass" and rules["revenue_threshold"][0] == "pass"
 
 
+def _import(session, rows: list[str]) -> None:
+    csv_text = "uscc,name,district_code,industry_code,year,first_included,main_revenue\n" + "".join(r + "\n" for r in rows)
+    stats = Principal(name="city_stats", role=Role.city_stats, district_code=None, via="token")
+    roster.import_roster(session, filename="r.csv", fileobj=io.BytesIO(csv_text.encode()), principal=stats)
+
+
+def test_first_roster_of_the_cohort_year_rechecks_enterprises_not_on_it(client, session, ts):
+    make_program(session)
+    absent = _submit(client, ts, application_body())
+    assert _rules(absent)["first_time_above_scale"][0] == "warn"
+    _import(session, [f"{new_uscc()},别的企业,650102,3421,2023,2023-05,36000000"])
+    rule = _reload(client, ts, absent["id"])["first_time_above_scale"]
+    assert rule == ("fail", "企业不在 2023 年规上工业企业名录中")
+
+
+def test_an_earlier_years_roster_rechecks_a_later_cohort(client, session, ts):
+    make_program(session)
+    uscc = new_uscc()
+    _import(session, [f"{uscc},名录企业,650102,3421,2023,2023-05,36000000"])
+    a = _submit(client, ts, application_body(uscc))
+    assert _rules(a)["first_time_above_scale"][0] == "pass"
+    # Next year's roster bears on no 2023 rule; last year's does.
+    _import(session, [f"{uscc},名录企业,650102,3421,2024,2023-05,10000000"])
+    assert _reload(client, ts, a["id"])["revenue_threshold"][0] == "pass"
+    _import(session, [f"{uscc},名录企业,650102,3421,2022,2022-05,21000000"])
+    rule = _reload(client, ts, a["id"])["first_time_above_scale"]
+    assert rule == ("fail", "企业已在 2022 年规上名录中，不属于首次升规")
+
+
 def test_documents_complete_warns_until_uploaded(client, session, ts):
     make_program(session)
     a = _submit(client, ts, application_body())

@@ -6,9 +6,11 @@ import hashlib
 from itertools import count
 
 import pytest
-from sqlmodel import select
+from sqlmodel import func, select
 
-from app.evaluation.models import EvaluationSnapshot, IndicatorAssessment
+from app.audit.models import AuditEvent
+from app.evaluation.models import EvaluationCache, EvaluationSnapshot, IndicatorAssessment
+from app.programs.models import Program
 from app.funds.models import Payment
 from tests.factories import add_roster, award_applications, make_program
 
@@ -97,6 +99,26 @@ def test_quantitative_rows_from_payments_roster_and_surveys(client, session, pro
     assert both["award_per_enterprise"]["target"]["value"] == 20  # city + district tranche per enterprise
     assert both["award_per_enterprise"]["actual"] == 10.0  # only the city tranche was paid
     assert len(ids) == 2
+
+
+def test_live_evaluation_is_served_from_cache_until_a_change_is_committed(client, session, program, heads):
+    first, _rows = _evaluation(client, program, heads)
+    again, _rows = _evaluation(client, program, heads)
+    assert again == first  # computed_at included: the stored result, not a second computation
+    program_id = session.scalar(select(Program.id).where(Program.code == program))
+    last_seq = session.scalar(select(func.max(AuditEvent.seq)))
+    cached = session.scalar(select(EvaluationCache).where(EvaluationCache.program_id == program_id))
+    assert (cached.scope, cached.data_version) == ("city", last_seq)
+
+    # Any audited change moves the data version: the next read computes again and sees it.
+    r = client.put(f"/api/v1/programs/{program}/evaluation/indicators/basis_sufficiency", headers=heads["evaluator"],
+                   json={"tier": "achieved", "score": 4})
+    assert r.status_code == 200, r.text
+    after, rows = _evaluation(client, program, heads)
+    assert rows["basis_sufficiency"]["score"] == 4.0 and after["total"] == first["total"] + 4
+    assert after["computed_at"] != first["computed_at"]
+    session.expire_all()
+    assert session.scalar(select(EvaluationCache.data_version).where(EvaluationCache.program_id == program_id)) > last_seq
 
 
 def test_finalise_is_refused_until_every_row_is_ready_then_frozen(client, session, program, heads):

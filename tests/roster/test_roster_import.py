@@ -331,14 +331,14 @@ def test_import_writes_one_audit_event(client, session, token_for):
 def test_each_batch_rechecks_live_applications(client, token_for, monkeypatch):
     calls: list[set[str]] = []
     monkeypatch.setattr(service, "BATCH_SIZE", 2)
-    monkeypatch.setattr(service.eligibility, "recompute_for_usccs", lambda _s, usccs: calls.append(set(usccs)) or 0)
+    monkeypatch.setattr(service.eligibility, "recompute_for_usccs", lambda _s, usccs, year: calls.append((set(usccs), year)) or 0)
     rows = [
         [A, "甲公司", "650102", "3421", "2023", "2023-06", "1.00"],
         [B, "乙公司", "650102", "1391", "2023", "2023-03", "2.00"],
         [C, "丙公司", "650103", "2614", "2023", "2023-02", "3.00"],
     ]
     assert upload(client, token_for("city_stats"), csv_bytes(ZH_HEADER, rows)).status_code == 201
-    assert calls == [{A, B}, {C}]
+    assert calls == [({A, B}, 2023), ({C}, 2023)]
 
 
 # ------------------------------------------------------------------ GET /roster/{uscc}
