@@ -108,7 +108,7 @@ def setup_principals(ctx: Ctx) -> None:
 
     engine = make_engine(ctx.url)
     with Session(engine) as session:
-        for role in ("auditor", "city_industry", "city_stats", "finance"):
+        for role in ("auditor", "city_industry", "city_stats", "evaluator", "finance"):
             _token, raw = create_token(session, name=f"bench-{role}", role=role)
             ctx.tokens[role] = raw
         with connect(ctx.url) as conn:
@@ -144,27 +144,40 @@ def program_params(url: str, code: str) -> dict:
 
 
 def scenario_evaluation(ctx: Ctx) -> dict:
+    """Two series. Unchanged data: repeated GETs, answered from the evaluation cache (the goal's
+    median). After a change: an evaluator re-scores a row (an audited write, as any change
+    is) before each timed GET, so every GET computes all 18 rows and the analysis again — that
+    figure stands beside the hand-written SQL."""
     path = f"/api/v1/programs/{BIG}/evaluation"
-    times = []
-    with httpx.Client(base_url=ctx.base, headers=ctx.auth("auditor"), timeout=300) as c:
+    assess = f"/api/v1/programs/{BIG}/evaluation/indicators/basis_sufficiency"
+    warm, cold = [], []
+    with httpx.Client(base_url=ctx.base, headers=ctx.auth("auditor"), timeout=300) as c, \
+            httpx.Client(base_url=ctx.base, headers=ctx.auth("evaluator"), timeout=300) as evaluator:
         first = c.get(path)
         if first.status_code != 200:
             raise RuntimeError(f"evaluation answered {first.status_code}: {first.text[:300]}")
         body = first.json()
-        for _ in range(2):
-            c.get(path)
         with ctx.profiler("evaluation") as prof:
+            for i in ctx.repetitions():
+                r = evaluator.put(assess, json={"tier": "achieved", "score": 4 if i % 2 else 3.6,
+                                                "justification": "基准测试：评价人员重新评分"})
+                if r.status_code != 200:
+                    raise RuntimeError(f"assessment answered {r.status_code}: {r.text[:300]}")
+                t0 = time.perf_counter()
+                r = c.get(path)
+                cold.append(time.perf_counter() - t0)
+                assert r.status_code == 200
             for _ in ctx.repetitions():
                 t0 = time.perf_counter()
                 r = c.get(path)
-                times.append(time.perf_counter() - t0)
+                warm.append(time.perf_counter() - t0)
                 assert r.status_code == 200
     statements = load_baseline_sql()
     params = program_params(ctx.url, BIG)
     base_times = []
     per_statement: dict[str, list[float]] = {name: [] for name, _ in statements}
     with connect(ctx.url) as conn:
-        for i in range(len(times) + 3):
+        for i in range(len(cold) + 3):
             t0 = time.perf_counter()
             for name, sql in statements:
                 s0 = time.perf_counter()
@@ -174,18 +187,23 @@ def scenario_evaluation(ctx: Ctx) -> dict:
             conn.rollback()
             if i >= 3:
                 base_times.append(time.perf_counter() - t0)
-    app_ms, sql_ms = ms(statistics.median(times)), ms(statistics.median(base_times))
-    ratio = round(app_ms / sql_ms, 3) if sql_ms else None
+    warm_ms, cold_ms, sql_ms = ms(statistics.median(warm)), ms(statistics.median(cold)), ms(statistics.median(base_times))
+    ratio = round(cold_ms / sql_ms, 3) if sql_ms else None
     states = [r["state"] for r in body["indicators"]]
     awarded = next((r["actual"] for r in body["indicators"] if r["key"] == "awarded_enterprise_count"), None)
-    passed = app_ms < 150 and ratio is not None and ratio <= 1.5
+    passed = warm_ms < 150 and ratio is not None and ratio <= 1.5
     return {
-        "title": f"live evaluation of {BIG} (all 18 indicator rows computed, analysis included): GET {path}",
+        "title": f"live evaluation of {BIG} (all 18 indicator rows, analysis included): GET {path} — while the data "
+                 "is unchanged (served from the evaluation cache) and right after a change (computed again; an "
+                 "evaluator's PUT before each timed GET)",
         "goal": "median < 150 ms; ratio to hand-written SQL ≤ 1.5",
-        "measured": f"median {fmt(app_ms, ' ms')} (p95 {fmt(ms(pct(sorted(times), 95)), ' ms')}, {len(times)} runs)",
+        "measured": f"unchanged data: median {fmt(warm_ms, ' ms')} (p95 {fmt(ms(pct(sorted(warm), 95)), ' ms')}, "
+                    f"{len(warm)} runs); after a change: median {fmt(cold_ms, ' ms')} "
+                    f"(p95 {fmt(ms(pct(sorted(cold), 95)), ' ms')}, {len(cold)} runs)",
         "baseline": f"median {fmt(sql_ms, ' ms')} (bench/sql/evaluation_baseline.sql, {len(statements)} statements)",
-        "ratio": ratio, "ratio_goal": "≤ 1.5", "passed": passed,
-        "figures": {"median_ms": app_ms, "p95_ms": ms(pct(sorted(times), 95)), "baseline_median_ms": sql_ms,
+        "ratio": ratio, "ratio_goal": "≤ 1.5 (after a change ÷ SQL)", "passed": passed,
+        "figures": {"median_ms": warm_ms, "p95_ms": ms(pct(sorted(warm), 95)), "after_change_median_ms": cold_ms,
+                    "after_change_p95_ms": ms(pct(sorted(cold), 95)), "baseline_median_ms": sql_ms,
                     "baseline_statements_ms": {k: ms(statistics.median(v)) for k, v in per_statement.items() if v},
                     "rows_scored": states.count("scored"), "rows": len(states), "awarded_enterprises": awarded,
                     "status": body["status"], "total": body["total"], "grade": body["grade"]},
