@@ -1,6 +1,5 @@
 """The `scaleup` command."""
 
-import socket
 import sys
 from typing import Annotated, Optional
 
@@ -73,14 +72,9 @@ def _serve(host: str, port: int, workers: int, reload: bool) -> None:
     if workers <= 1 or reload:
         uvicorn.run("app.main:app", host=host, port=port, workers=workers, proxy_headers=True, reload=reload)
         return
-    # What uvicorn.run does for several workers, except the listening socket: uvicorn's
-    # comes with proto 0, so asyncio does not set TCP_NODELAY on the connections the workers
-    # accept and every keep-alive response waits ~40 ms for the client's delayed ACK
-    # (uvicorn issue #3149). Re-wrapped with proto IPPROTO_TCP it behaves like one worker.
-    config = uvicorn.Config("app.main:app", host=host, port=port, workers=workers, proxy_headers=True)
-    listener = config.bind_socket()
-    listener = socket.socket(listener.family, listener.type, socket.IPPROTO_TCP, fileno=listener.detach())
-    uvicorn.supervisors.Multiprocess(config, sockets=[listener]).run()
+    from app.core.serving import serve_workers
+
+    raise typer.Exit(serve_workers(host, port, workers))
 
 
 @app.command()

@@ -275,6 +275,8 @@ class Replayer:
                 return uuid.uuid4().hex + uuid.uuid4().hex
             if isinstance(v, int) and v in t.audit_ids and new.get("audit") is not None:
                 return new["audit"]
+        if "audit_seal(" in sql and isinstance(v, int) and v in t.audit_ids and new.get("audit") is not None:
+            return new["audit"]  # PostgreSQL links the new event itself (migration 0007)
         if isinstance(v, int):
             if v in (t.app_id, t.ent_id):
                 if t.app_id == t.ent_id:  # same number: tell by the column

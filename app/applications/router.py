@@ -58,7 +58,7 @@ def submit_application(
 ):
     def handle() -> tuple[int, dict]:
         application, created = service.submit(session, principal, code, body)
-        return (201 if created else 200), service.public(session, application, principal)
+        return (201 if created else 200), service.public(session, application, principal, new=created)
 
     status_code, payload = run_idempotent(
         session, principal_key=f"{principal.via}:{principal.role.value}:{principal.district_code}:{principal.name}",

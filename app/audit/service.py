@@ -22,7 +22,12 @@ def _canonical(value: Any) -> str:
 
 
 def event_hash(prev_hash: str, event: AuditEvent) -> str:
-    payload = {
+    return hashlib.sha256((prev_hash + _payload(event)).encode()).hexdigest()
+
+
+def _payload(event: AuditEvent) -> str:
+    """What an event's hash covers besides the previous hash: canonical JSON of its content."""
+    return _canonical({
         "occurred_at": iso(event.occurred_at),
         "actor": event.actor,
         "role": event.role,
@@ -31,8 +36,7 @@ def event_hash(prev_hash: str, event: AuditEvent) -> str:
         "entity_id": event.entity_id,
         "before": event.before,
         "after": event.after,
-    }
-    return hashlib.sha256((prev_hash + _canonical(payload)).encode()).hexdigest()
+    })
 
 
 def _jsonable(value: Any) -> Any:
@@ -84,18 +88,27 @@ def data_version(session: Session) -> int | None:
 def _seal(session: OrmSession) -> None:
     """Link the transaction's events to the chain, in the order they were written, right
     before the commit: the chain lock (an advisory lock on PostgreSQL; SQLite's writer is
-    already alone) is held for one SELECT and one UPDATE per event, not for the request."""
+    already alone) is held from the link to the COMMIT, not for the request. On PostgreSQL
+    the link is one call of audit_seal() (migration 0007) — same hash, computed by the
+    server — so no Python runs while other writers wait for the lock."""
     pending = [e for e in session.info.pop(_PENDING, []) if inspect(e).persistent and e in session]
     if not pending:
         return
+    pending.sort(key=lambda e: e.id)
     if is_postgres(session):
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK})
+        # One call: the lock is held from here to the COMMIT and nothing else (migration 0007).
+        session.flush()
+        session.execute(text("SELECT audit_seal(CAST(:ids AS integer[]), CAST(:payloads AS text[]), CAST(:k AS bigint))"),
+                        {"ids": [e.id for e in pending], "payloads": [_payload(e) for e in pending], "k": _CHAIN_LOCK})
+        for pending_event in pending:
+            session.expire(pending_event, ["seq", "prev_hash", "hash"])
+        return
     last = session.execute(
         select(AuditEvent.seq, AuditEvent.hash).where(col(AuditEvent.seq).is_not(None))
         .order_by(col(AuditEvent.seq).desc()).limit(1)
     ).first()
     seq, prev = (last[0], last[1]) if last else (0, GENESIS)
-    for pending_event in sorted(pending, key=lambda e: e.id):
+    for pending_event in pending:
         seq += 1
         pending_event.seq, pending_event.prev_hash = seq, prev
         pending_event.hash = prev = event_hash(prev, pending_event)

@@ -86,6 +86,14 @@ def is_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
+def upsert_insert(session: Session, entity):  # noqa: ANN001, ANN201 - a dialect's Insert
+    """INSERT with ON CONFLICT for this session's database (PostgreSQL or SQLite share the
+    on_conflict_do_nothing / on_conflict_do_update API), ORM-enabled when given a model."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    return (postgresql if is_postgres(session) else sqlite).insert(entity)
+
+
 def get_session() -> Iterator[Session]:
     """One transaction per request: commit when the handler returns, roll back on error.
     Services flush, never commit."""

@@ -5,11 +5,11 @@ Records live in the database, so every worker process sees them."""
 import json
 from collections.abc import Callable
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from app.applications.models import IdempotencyRecord
-from app.core.errors import Invalid
+from app.core.db import upsert_insert, utcnow
+from app.core.errors import Conflict, Invalid
 
 
 def _find(session: Session, principal_key: str, key: str) -> IdempotencyRecord | None:
@@ -44,17 +44,16 @@ def run_idempotent(
     if existing is not None:
         return _replay(existing, scope, request_sha256)
     status, body = handler()
-    record = IdempotencyRecord(
-        principal=principal_key, key=key, scope=scope, request_sha256=request_sha256,
-        status_code=status, response_body=json.dumps(body, ensure_ascii=False),
-    )
-    try:
-        with session.begin_nested():
-            session.add(record)
-    except IntegrityError:
+    stored = session.execute(
+        upsert_insert(session, IdempotencyRecord).values(
+            principal=principal_key, key=key, scope=scope, request_sha256=request_sha256,
+            status_code=status, response_body=json.dumps(body, ensure_ascii=False), created_at=utcnow(),
+        ).on_conflict_do_nothing(index_elements=["principal", "key"]).returning(IdempotencyRecord.id)
+    ).first()
+    if stored is None:
         # A concurrent retry stored its response first: answer as it did.
         winner = _find(session, principal_key, key)
-        if winner is None:
-            raise
+        if winner is None:  # pragma: no cover - the conflicting row is committed, so it is visible
+            raise Conflict("幂等键正被另一个请求使用，请稍后重试。")
         return _replay(winner, scope, request_sha256)
     return status, body
