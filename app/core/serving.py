@@ -15,6 +15,7 @@ seconds (a taken port, a broken configuration) stops the whole server with its e
 import multiprocessing
 import signal
 import socket
+import sys
 import time
 
 STARTUP_SECONDS = 10.0
@@ -41,7 +42,11 @@ def serve_workers(host: str, port: int, workers: int) -> int:
     """Run until SIGINT/SIGTERM; returns the exit code."""
     # Fail here, not in N workers, when anything holds the address — another ScaleUp's
     # SO_REUSEPORT sockets included (a socket without the option cannot join them).
-    listening_socket(host, port, shared=False).close()
+    try:
+        listening_socket(host, port, shared=False).close()
+    except OSError as exc:
+        print(f"无法监听 {host}:{port}：{exc.strerror}（端口已被占用？）", file=sys.stderr)
+        return 1
     spawn = multiprocessing.get_context("spawn")
     stopping: list[int] = []
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -43,3 +43,44 @@ def test_users_and_tokens_create(backend):
     assert dup.returncode != 0 and "已存在" in dup.stderr
     unknown = _cli(url, "tokens", "create", "x", "--role", "king")
     assert unknown.returncode != 0 and "未知角色" in unknown.stderr and unknown.stdout == ""
+
+
+def test_serve_with_workers_answers_refuses_a_taken_port_and_stops_on_sigterm():
+    import signal
+    import time
+
+    import httpx
+
+    from tests.conftest import _free_port
+
+    url = fresh_database_url("sqlite", "scaleup_serve")
+    upgrade(url)
+    port = _free_port()
+    env = {**os.environ, "SCALEUP_DATABASE_URL": url}
+    server = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers", "2"],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline and server.poll() is None, "the server did not come up"
+            time.sleep(0.3)
+        # Each fresh connection is answered, whichever worker's socket the kernel picks.
+        for _ in range(20):
+            with httpx.Client() as c:
+                assert c.get(f"http://127.0.0.1:{port}/healthz").json() == {"status": "ok"}
+        # A second server on the same port is refused at once, in Chinese, not half-started.
+        second = _cli(url, "serve", "--port", str(port), "--workers", "2")
+        assert second.returncode == 1 and "无法监听" in second.stderr and "端口已被占用" in second.stderr
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=60) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+    output = server.stdout.read()
+    assert output.count("Finished server process") == 2, output
