@@ -40,4 +40,5 @@ test: install-test browser
 # The national-scale benchmarks of spec/quality.md (never part of `make test`): generates the data
 # set in PostgreSQL (127.0.0.1:5432), runs every scenario against a real server, writes BENCHMARKS.md.
 bench: install
+	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python -m bench

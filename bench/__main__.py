@@ -35,7 +35,7 @@ def main(
     only: Annotated[list[str] | None, typer.Option(help=f"run only these scenarios: {', '.join(SCENARIOS)}")] = None,
     reuse: Annotated[bool, typer.Option(help="reuse the existing benchmark database (same scale)")] = False,
     seed: Annotated[int, typer.Option(help="random seed of the data set")] = 7,
-    workers: Annotated[int, typer.Option(help="scaleup serve --workers")] = 2,
+    workers: Annotated[int, typer.Option(help="scaleup serve --workers (4 on two cores measured best: fewer threads per GIL)")] = 4,
     port: Annotated[int, typer.Option(help="the server's port on 127.0.0.1")] = 8765,
     runs: Annotated[int, typer.Option(help="timed requests per latency scenario")] = 30,
     intake_seconds: Annotated[float, typer.Option(help="intake duration (each of server and baseline)")] = 60,

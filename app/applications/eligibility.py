@@ -5,7 +5,7 @@ documents change."""
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import exists, func, insert
+from sqlalchemy import bindparam, exists, func, insert
 from sqlmodel import Session, col, select
 
 from app.applications.lifecycle import LIVE_STATUSES
@@ -53,31 +53,35 @@ def _industrial(code: str) -> bool:
     return len(code) >= 2 and code[:2].isdigit() and 6 <= int(code[:2]) <= 46
 
 
-def _facts(session: Session, application: Application, program: Program, enterprise: Enterprise):  # noqa: ANN202
-    """What the rules need besides the roster rows, in one SELECT of scalar subqueries (a
-    submission waits on one round trip, not six)."""
-    earlier_paid = (
-        select(Program.code)
-        .join(Application, col(Application.program_id) == Program.id)
-        .join(Payment, col(Payment.application_id) == Application.id)
-        .where(Application.enterprise_id == enterprise.id, Application.program_id != program.id, Payment.status == "paid")
-        .limit(1)
-    )
-    others = select(func.count()).select_from(Application).where(
-        Application.program_id == program.id,
-        Application.enterprise_id == enterprise.id,
-        Application.id != application.id,
+# What the rules need besides the roster rows, as one SELECT of scalar subqueries: a
+# submission waits on one round trip, not six. Built once with bind parameters — composing
+# it per call cost more CPU (≈ 1 ms) than running it.
+_FACTS = select(
+    exists().where(ProgramDistrict.program_id == bindparam("program_id"),
+                   ProgramDistrict.district_code == bindparam("district_code")).label("in_district"),
+    exists().where(RosterEntry.year == bindparam("cohort_year")).label("roster_loaded"),
+    *(exists().where(Document.application_id == bindparam("application_id"), Document.kind == kind).label(kind)
+      for kind in REQUIRED_DOCUMENTS),
+    select(Program.code)
+    .join(Application, col(Application.program_id) == Program.id)
+    .join(Payment, col(Payment.application_id) == Application.id)
+    .where(Application.enterprise_id == bindparam("enterprise_id"), Application.program_id != bindparam("program_id"),
+           Payment.status == "paid")
+    .limit(1).scalar_subquery().label("earlier_paid"),
+    select(func.count()).select_from(Application).where(
+        Application.program_id == bindparam("program_id"),
+        Application.enterprise_id == bindparam("enterprise_id"),
+        Application.id != bindparam("application_id"),
         col(Application.status).in_(sorted(LIVE_STATUSES)),
-    )
-    return session.execute(select(
-        exists().where(ProgramDistrict.program_id == program.id,
-                       ProgramDistrict.district_code == enterprise.district_code).label("in_district"),
-        exists().where(RosterEntry.year == program.cohort_year).label("roster_loaded"),
-        *(exists().where(Document.application_id == application.id, Document.kind == kind).label(kind)
-          for kind in REQUIRED_DOCUMENTS),
-        earlier_paid.scalar_subquery().label("earlier_paid"),
-        others.scalar_subquery().label("others"),
-    )).one()
+    ).scalar_subquery().label("others"),
+)
+
+
+def _facts(session: Session, application: Application, program: Program, enterprise: Enterprise):  # noqa: ANN202
+    return session.execute(_FACTS, {
+        "program_id": program.id, "district_code": enterprise.district_code, "cohort_year": program.cohort_year,
+        "application_id": application.id, "enterprise_id": enterprise.id,
+    }).one()
 
 
 def evaluate(session: Session, application: Application) -> list[Outcome]:

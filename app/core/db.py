@@ -86,12 +86,14 @@ def is_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def upsert_insert(session: Session, entity):  # noqa: ANN001, ANN201 - a dialect's Insert
-    """INSERT with ON CONFLICT for this session's database (PostgreSQL or SQLite share the
-    on_conflict_do_nothing / on_conflict_do_update API), ORM-enabled when given a model."""
+def upsert_insert(session_or_dialect: Session | str, entity):  # noqa: ANN001, ANN201 - a dialect's Insert
+    """INSERT with ON CONFLICT for this session's database (or a dialect name): PostgreSQL and
+    SQLite share the on_conflict_do_nothing / on_conflict_do_update API. ORM-enabled when
+    given a model."""
     from sqlalchemy.dialects import postgresql, sqlite
 
-    return (postgresql if is_postgres(session) else sqlite).insert(entity)
+    dialect = session_or_dialect if isinstance(session_or_dialect, str) else session_or_dialect.get_bind().dialect.name
+    return (postgresql if dialect == "postgresql" else sqlite).insert(entity)
 
 
 def get_session() -> Iterator[Session]:
