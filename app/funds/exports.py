@@ -163,8 +163,8 @@ def payments_xlsx(session: Session, program: Program, principal: Principal) -> X
         f"导出时间 {utcnow().strftime('%Y-%m-%d %H:%M')} UTC"
     ])
     header_cells = []
-    for text in HEADERS:
-        cell = WriteOnlyCell(sheet, value=text)
+    for header in HEADERS:
+        cell = WriteOnlyCell(sheet, value=header)
         cell.font = Font(bold=True)
         cell.alignment = Alignment(horizontal="center")
         header_cells.append(cell)
