@@ -2,10 +2,9 @@
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from app.core.db import is_postgres, utcnow
+from app.core.db import upsert_insert, utcnow
 from app.users.models import RateLimitBucket
 
 
@@ -18,8 +17,7 @@ def hit(session: Session, key: str, *, window_seconds: int) -> int:
     """Count one hit for key in the current window and return the window's count."""
     now = utcnow()
     start = _window(now, window_seconds)
-    dialect_insert = postgresql.insert if is_postgres(session) else sqlite.insert
-    stmt = dialect_insert(RateLimitBucket).values(key=key, window_start=start, count=1)
+    stmt = upsert_insert(session, RateLimitBucket).values(key=key, window_start=start, count=1)
     stmt = stmt.on_conflict_do_update(
         index_elements=["key", "window_start"], set_={"count": RateLimitBucket.__table__.c.count + 1}
     ).returning(RateLimitBucket.__table__.c.count)
